@@ -6,6 +6,12 @@ import { noChanges, type CenterContext, type Changes, type Db, type Tx } from '.
 const RETRYABLE = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 5;
 
+/**
+ * Retries of this process's transactions, by cause: what the churn test and bench read. `exhausted`
+ * counts transactions that gave up after MAX_ATTEMPTS.
+ */
+export const transactionStats = { retries: 0, exhausted: 0, byCause: {} as Record<string, number> };
+
 function retryable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && RETRYABLE.has(code);
@@ -23,7 +29,11 @@ export async function transact<T>(ctx: CenterContext, work: (trx: Tx, changes: C
       ctx.bus.publish(changes);
       return result;
     } catch (error) {
-      if (error instanceof KeyholeError || attempt >= MAX_ATTEMPTS || !retryable(error)) throw error;
+      if (error instanceof KeyholeError || !retryable(error)) throw error;
+      if (attempt >= MAX_ATTEMPTS) { transactionStats.exhausted++; throw error; }
+      const cause = String((error as { code?: unknown }).code);
+      transactionStats.retries++;
+      transactionStats.byCause[cause] = (transactionStats.byCause[cause] ?? 0) + 1;
       ctx.log.debug({ attempt, err: error }, 'transaction retried');
     }
   }
