@@ -2,13 +2,28 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { ChangePublisher, Changes } from './context.ts';
+import { noChanges, type ChangePublisher, type Changes } from './context.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { AgentKey, WatchHub } from './watch-hub.ts';
 
 const CHANNEL = 'keyhole_changes';
 
 interface Wire { origin: string; sites: string[]; hubs: string[]; tickets: number[]; pool: boolean; faults: boolean }
+
+/** NOTIFY payloads stay under PostgreSQL's 8000-byte limit: at most PER_MESSAGE names (each ≤ 64 characters) of each kind a message. */
+const PER_MESSAGE = 100;
+
+function payloads(origin: string, changes: Changes): string[] {
+  const sites = [...changes.sites];
+  const hubs = [...changes.hubs];
+  const tickets = [...changes.tickets];
+  const out: string[] = [];
+  for (let i = 0; i === 0 || i < Math.max(sites.length, hubs.length, tickets.length); i += PER_MESSAGE) {
+    const wire: Wire = { origin, sites: sites.slice(i, i + PER_MESSAGE), hubs: hubs.slice(i, i + PER_MESSAGE), tickets: tickets.slice(i, i + PER_MESSAGE), pool: changes.pool, faults: changes.faults };
+    out.push(JSON.stringify(wire));
+  }
+  return out;
+}
 
 export class ChangeBus implements ChangePublisher {
   readonly #origin = randomUUID();
@@ -17,6 +32,8 @@ export class ChangeBus implements ChangePublisher {
   #feed: EventFeed | null = null;
   #listener: pg.Client | null = null;
   #notifier: pg.Client | null = null;
+  #pending: Changes | null = null;
+  #sending = false;
 
   constructor(log: Logger) {
     this.#log = log;
@@ -41,12 +58,31 @@ export class ChangeBus implements ChangePublisher {
 
   publish(changes: Changes): void {
     this.#deliver(changes);
-    if (this.#notifier !== null) {
-      const wire: Wire = { origin: this.#origin, sites: [...changes.sites], hubs: [...changes.hubs], tickets: [...changes.tickets], pool: changes.pool, faults: changes.faults };
-      const payload = JSON.stringify(wire);
-      if (payload.length < 7900) {
-        this.#notifier.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).catch((err: unknown) => this.#log.warn({ err }, 'change notify failed'));
+    if (this.#notifier === null) return;
+    // One query at a time on the notifier: changes published while a NOTIFY is in flight are merged
+    // into the next one (pg forbids a second query on a busy client, and this bounds the backlog).
+    const pending = this.#pending ?? noChanges();
+    for (const s of changes.sites) pending.sites.add(s);
+    for (const h of changes.hubs) pending.hubs.add(h);
+    for (const t of changes.tickets) pending.tickets.add(t);
+    pending.pool ||= changes.pool;
+    pending.faults ||= changes.faults;
+    this.#pending = pending;
+    if (!this.#sending) void this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    this.#sending = true;
+    try {
+      while (this.#pending !== null && this.#notifier !== null) {
+        const changes = this.#pending;
+        this.#pending = null;
+        for (const payload of payloads(this.#origin, changes)) {
+          await this.#notifier?.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).catch((err: unknown) => this.#log.warn({ err }, 'change notify failed'));
+        }
       }
+    } finally {
+      this.#sending = false;
     }
   }
 
@@ -67,6 +103,7 @@ export class ChangeBus implements ChangePublisher {
   }
 
   async close(): Promise<void> {
+    this.#pending = null;
     await Promise.allSettled([this.#listener?.end(), this.#notifier?.end()]);
     this.#listener = null;
     this.#notifier = null;

@@ -4,7 +4,8 @@ import type { HubObservedState } from '../protocol/schemas/hub-api.ts';
 import type { SiteObservedState } from '../protocol/schemas/site-api.ts';
 import { audit, type AuditEntry } from './audit.ts';
 import type { CenterContext, Changes, Tx } from './context.ts';
-import { bumpSite, transact } from './transaction.ts';
+import { HubHolding } from './hub-report.ts';
+import { bumpSite, lockable, transact } from './transaction.ts';
 
 function checkRevision(reported: number, current: number, who: string): void {
   if (reported > current) throw new KeyholeError('BAD_REQUEST', `${who} reports revision ${reported}, but the center is only at ${current}`);
@@ -31,6 +32,7 @@ export async function recordSiteObserved(ctx: CenterContext, site: string, obser
  * first touches only the hub and its releasing rows, the second only the sites it serves.
  */
 export async function recordHubObserved(ctx: CenterContext, hub: string, observed: HubObservedState): Promise<void> {
+  const holding = new HubHolding(observed.peers);
   const { restarted, previous } = await transact(ctx, async (trx, changes) => {
     const now = ctx.now();
     const before = await trx.selectFrom('hubs').select(['epoch', 'observed_revision']).where('name', '=', hub).executeTakeFirst();
@@ -42,49 +44,60 @@ export async function recordHubObserved(ctx: CenterContext, hub: string, observe
       if (row === undefined) throw new KeyholeError('HUB_UNKNOWN', `hub ${hub} is not registered`);
       checkRevision(observed.revision, Number(row.revision), `hub ${hub}`);
     }
-    await freeConfirmed(trx, hub, observed.revision, now, changes);
+    await freeConfirmed(trx, hub, observed.revision, holding, now, changes);
     return { restarted: before !== undefined && epoch !== before.epoch, previous: Number(before?.observed_revision ?? 0) };
   });
   await transact(ctx, async (trx, changes) => {
-    if (restarted) {
-      // The hub's interface is new: every site on it must drop its old session and handshake again.
-      const served = await trx.selectFrom('slots').select('site').where('hub', '=', hub).where('state', '=', 'active').orderBy('site').execute();
-      for (const s of served) { await bumpSite(trx, s.site); changes.sites.add(s.site); }
-      if (served.length > 0) await audit(trx, ctx.now(), { actor: `hub:${hub}`, action: 'hub.restarted', subject: `hub:${hub}`, detail: { epoch: observed.since ?? null, sites: served.map((s) => s.site) } });
-    } else if (observed.revision > previous) {
-      // Sites whose peer the hub holds from now on may dial: their desired state gains the tunnel.
-      const joined = await trx.selectFrom('slots').select('site').where('hub', '=', hub).where('state', '=', 'active')
-        .where('peer_revision', '>', previous).where('peer_revision', '<=', observed.revision).orderBy('site').execute();
-      for (const s of joined) { await bumpSite(trx, s.site); changes.sites.add(s.site); }
-    }
-    const sites = await trx.selectFrom('tickets').select('site').distinct().where('hub', '=', hub).where('state', '=', 'waiting').orderBy('site').execute();
-    await promoteReady(ctx, trx, sites.map((s) => s.site), changes);
+    // Which sites to nudge: all the hub serves after a restart, else those whose peer it holds from now on.
+    const nudged = restarted
+      ? await trx.selectFrom('slots').select('site').where('hub', '=', hub).where('state', '=', 'active').execute()
+      : observed.revision <= previous ? [] : await trx.selectFrom('slots').select('site').where('hub', '=', hub).where('state', '=', 'active')
+        .where('peer_revision', '>', previous).where('peer_revision', '<=', observed.revision).execute();
+    const waiting = await trx.selectFrom('tickets').select('site').distinct().where('hub', '=', hub).where('state', '=', 'waiting').execute();
+    // Every site this transaction may touch is locked up front, by id: one order, so two reports never deadlock.
+    const sites = [...new Set([...nudged, ...waiting].map((s) => s.site))].sort();
+    if (sites.length > 0) await lockable(ctx, trx.selectFrom('sites').select('id').where('id', 'in', sites).orderBy('id')).execute();
+    const bumped = nudged.map((s) => s.site).sort();
+    for (const site of bumped) { await bumpSite(trx, site); changes.sites.add(site); }
+    if (restarted && bumped.length > 0) await audit(trx, ctx.now(), { actor: `hub:${hub}`, action: 'hub.restarted', subject: `hub:${hub}`, detail: { epoch: observed.since ?? null, sites: bumped } });
+    await promoteReady(ctx, trx, waiting.map((s) => s.site).sort(), changes);
   });
 }
 
-/** Deletes leases and slots in `releasing` whose release the hub's revision now covers. */
-async function freeConfirmed(trx: Tx, hub: string, revision: number, now: number, changes: Changes): Promise<void> {
-  const leases = await trx.selectFrom('leases').select(['id', 'address', 'site', 'device'])
-    .where('hub', '=', hub).where('state', '=', 'releasing').where('released_revision', '<=', revision).execute();
-  const slots = await trx.selectFrom('slots').select('site')
-    .where('hub', '=', hub).where('state', '=', 'releasing').where('released_revision', '<=', revision).execute();
+/**
+ * Deletes leases and slots in `releasing` whose release the hub's revision covers AND that the hub's
+ * own report confirms: a slot only once no peer has the site's key, a lease only once no peer routes
+ * its address. A report whose revision says "dropped" while its peers say otherwise frees nothing.
+ */
+async function freeConfirmed(trx: Tx, hub: string, revision: number, holding: HubHolding, now: number, changes: Changes): Promise<void> {
+  const leases = (await trx.selectFrom('leases').select(['id', 'address', 'site', 'device'])
+    .where('hub', '=', hub).where('state', '=', 'releasing').where('released_revision', '<=', revision).execute())
+    .filter((l) => !holding.routes(l.address));
+  const slots = (await trx.selectFrom('slots').innerJoin('sites', 'sites.id', 'slots.site').select(['slots.site', 'sites.public_key'])
+    .where('slots.hub', '=', hub).where('slots.state', '=', 'releasing').where('slots.released_revision', '<=', revision).execute())
+    .filter((s) => !holding.holds(s.public_key));
   if (leases.length === 0 && slots.length === 0) return;
   const actor = `hub:${hub}`;
-  const events: AuditEntry[] = leases.map((l) => ({ actor, action: 'lease.freed', subject: `lease:${l.address}`, detail: { site: l.site, device: l.device, hub } }));
-  if (leases.length > 0) await trx.deleteFrom('leases').where('id', 'in', leases.map((l) => l.id)).execute();
+  const events: AuditEntry[] = [];
+  if (leases.length > 0) {
+    const freed = await trx.deleteFrom('leases').where('id', 'in', leases.map((l) => l.id)).where('state', '=', 'releasing').returning('id').execute();
+    const ids = new Set(freed.map((r) => Number(r.id)));
+    for (const l of leases) if (ids.has(Number(l.id))) events.push({ actor, action: 'lease.freed', subject: `lease:${l.address}`, detail: { site: l.site, device: l.device, hub } });
+  }
   if (slots.length > 0) {
-    await trx.deleteFrom('slots').where('hub', '=', hub).where('site', 'in', slots.map((s) => s.site)).where('state', '=', 'releasing').execute();
-    for (const s of slots) events.push({ actor, action: 'slot.freed', subject: `site:${s.site}`, detail: { hub } });
+    const freed = await trx.deleteFrom('slots').where('hub', '=', hub).where('site', 'in', slots.map((s) => s.site)).where('state', '=', 'releasing').returning('site').execute();
+    for (const s of freed) events.push({ actor, action: 'slot.freed', subject: `site:${s.site}`, detail: { hub } });
   }
   await audit(trx, now, events);
-  changes.pool = true;
+  if (events.length > 0) changes.pool = true;
 }
 
 interface ObservedLease { device: string; address: string; lanAddress: string | null; error?: string }
 
 /**
  * waiting → ready when the site's applied revision covers the ticket, its tunnel has a handshake,
- * every device of the ticket is mapped at its lease, and the hub's applied revision covers it too.
+ * every device of the ticket is mapped at its lease, the hub's applied revision covers it too, and the
+ * hub's last report holds the site's key with every lease of the ticket in its allowed IPs.
  */
 export async function promoteReady(ctx: CenterContext, trx: Tx, sites: string[], changes: Changes): Promise<void> {
   if (sites.length === 0) return;
@@ -92,7 +105,7 @@ export async function promoteReady(ctx: CenterContext, trx: Tx, sites: string[],
     .innerJoin('sites', 'sites.id', 'tickets.site')
     .innerJoin('hubs', 'hubs.name', 'tickets.hub')
     .select(['tickets.number', 'tickets.site', 'tickets.site_revision', 'tickets.hub_revision', 'sites.observed_revision as siteObserved',
-      'sites.handshake_at', 'sites.observed', 'hubs.observed_revision as hubObserved'])
+      'sites.handshake_at', 'sites.observed', 'sites.public_key', 'hubs.observed_revision as hubObserved', 'hubs.observed as hubReport'])
     .where('tickets.site', 'in', sites).where('tickets.state', '=', 'waiting').orderBy('tickets.site').orderBy('tickets.number').execute();
   const now = ctx.now();
   for (const t of waiting) {
@@ -101,6 +114,8 @@ export async function promoteReady(ctx: CenterContext, trx: Tx, sites: string[],
       .filter((l) => l.lanAddress !== null && l.error === undefined).map((l) => [l.device, l.address]));
     const devices = await trx.selectFrom('ticket_devices').select(['device', 'address']).where('ticket', '=', t.number).execute();
     if (!devices.every((d) => mapped.get(d.device) === d.address)) continue;
+    // The hub's own report must hold the site's key and route every lease of the ticket into it.
+    if (!HubHolding.fromStored(t.hubReport).routesAllTo(t.public_key, devices.map((d) => d.address))) continue;
     // The site's row first, then its ticket: the lock order every transaction keeps (site, ticket, hub).
     await bumpSite(trx, t.site);
     const promoted = await trx.updateTable('tickets').set({ state: 'ready', ready_at: now, updated_at: now }).where('number', '=', t.number).where('state', '=', 'waiting').executeTakeFirst();

@@ -12,7 +12,21 @@ const MAX_ATTEMPTS = 5;
  */
 export const transactionStats = { retries: 0, exhausted: 0, byCause: {} as Record<string, number> };
 
+/**
+ * Thrown inside a transaction whose reads turned stale under a lock it just took (a slot freed by a hub's
+ * confirmation meanwhile, a hub filled up): the whole transaction rolls back and runs again, bounded.
+ */
+export class RetryTransaction extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'RetryTransaction';
+    this.code = code;
+  }
+}
+
 function retryable(error: unknown): boolean {
+  if (error instanceof RetryTransaction) return true;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && RETRYABLE.has(code);
 }
@@ -30,7 +44,11 @@ export async function transact<T>(ctx: CenterContext, work: (trx: Tx, changes: C
       return result;
     } catch (error) {
       if (error instanceof KeyholeError || !retryable(error)) throw error;
-      if (attempt >= MAX_ATTEMPTS) { transactionStats.exhausted++; throw error; }
+      if (attempt >= MAX_ATTEMPTS) {
+        transactionStats.exhausted++;
+        if (error instanceof RetryTransaction) throw new KeyholeError('UNAVAILABLE', `the store is busy (${error.message}); try again in a moment`, { cause: error });
+        throw error;
+      }
       const cause = String((error as { code?: unknown }).code);
       transactionStats.retries++;
       transactionStats.byCause[cause] = (transactionStats.byCause[cause] ?? 0) + 1;

@@ -47,7 +47,7 @@ function observedReport(revision: number, observed: Observed, iface: string, err
   return {
     revision,
     iface: observed.tunnel === null ? null : iface,
-    peers: (observed.tunnel?.peers ?? []).map((p) => ({ publicKey: p.publicKey, handshakeAt: p.handshakeAt, endpoint: p.endpoint })),
+    peers: (observed.tunnel?.peers ?? []).map((p) => ({ publicKey: p.publicKey, handshakeAt: p.handshakeAt, endpoint: p.endpoint, allowedIps: p.allowedIps })),
     errors: [...observed.warnings, ...errors].slice(0, 32).map((e) => e.slice(0, 1000)),
     since: observed.tunnel?.since ?? null,
   };

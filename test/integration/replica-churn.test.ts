@@ -26,7 +26,7 @@ describe('two center replicas under churn on one PostgreSQL store', { skip: prob
     pg?.stop();
   });
 
-  test('a seed-fixed run keeps every allocation invariant, live and over the audit history', async () => {
+  test('a seed-fixed run keeps every allocation invariant, live and over the audit history', async (t) => {
     const retriesBefore = transactionStats.retries;
     const result = await runChurn(replicas, {
       seed: 14, sites: 24, workers: 12, allocations: 1500, maxMs: 40_000, ticketsPerSite: 2,
@@ -38,6 +38,7 @@ describe('two center replicas under churn on one PostgreSQL store', { skip: prob
     });
     const retries = transactionStats.retries - retriesBefore;
     const summary = JSON.stringify({ ...result, retries, violations: result.violations.slice(0, 8) });
+    t.diagnostic(summary);
     assert.ok(result.allocations >= 500, `enough churn happened: ${summary}`);
     assert.deepEqual(result.violations, [], summary);
     assert.equal(result.deadlocks, 0, summary);

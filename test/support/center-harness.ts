@@ -108,7 +108,7 @@ export class Harness {
     return this.signed(site.id, site.secret, method, url, body);
   }
 
-  /** Plays an agent that applied its whole desired state (and, for a site, saw the handshake). */
+  /** Plays an agent that applied its whole desired state (and, for a site, saw the handshake); a hub reports the peers it holds. */
   async siteConverges(site: EnrolledSite): Promise<void> {
     const state = (await this.site(site, 'GET', '/v1/site/state')).body;
     const leases = state.leases.map((l: { device: string; address: string }) => ({ ...l, lanAddress: l.device === 'gateway' ? '192.168.1.1' : '192.168.1.10' }));
@@ -119,7 +119,8 @@ export class Harness {
 
   async hubConverges(name: string): Promise<void> {
     const state = (await this.hub('GET', `/v1/hubs/${name}/state`)).body;
-    const result = await this.hub('POST', `/v1/hubs/${name}/observed`, { revision: state.revision, iface: 'khh-test', peers: [], errors: [] });
+    const peers = state.peers.map((p: { publicKey: string; allowedIps: string[] }) => ({ publicKey: p.publicKey, handshakeAt: null, endpoint: null, allowedIps: p.allowedIps }));
+    const result = await this.hub('POST', `/v1/hubs/${name}/observed`, { revision: state.revision, iface: 'khh-test', peers, errors: [] });
     if (result.status !== 204) throw new Error(`hub observed: ${JSON.stringify(result.body)}`);
   }
 

@@ -1,5 +1,6 @@
 // Two-replica churn on one PostgreSQL store: sites open and end tickets through either replica while hubs confirm releases; invariants checked live and over the audit history.
-import { Harness, type EnrolledSite } from './center-harness.ts';
+import { sql } from 'kysely';
+import type { EnrolledSite, Harness } from './center-harness.ts';
 import { checkHistory, checkSnapshot } from './churn-invariants.ts';
 
 export interface ChurnOptions {
@@ -70,7 +71,6 @@ export async function hubReports(replica: Harness, hub: string): Promise<void> {
 }
 
 async function deadlockCount(replica: Harness): Promise<number> {
-  const { sql } = await import('kysely');
   const row = await sql<{ deadlocks: number }>`select deadlocks from pg_stat_database where datname = current_database()`.execute(replica.store.db);
   return Number(row.rows[0]?.deadlocks ?? 0);
 }

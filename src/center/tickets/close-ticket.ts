@@ -69,17 +69,23 @@ export async function releaseUnneeded(ctx: CenterContext, trx: Tx, site: string,
   const hubs = new Set(release.map((l) => l.hub));
   if (slot !== undefined) hubs.add(slot.hub);
   const events: AuditEntry[] = [];
-  for (const hub of hubs) {
+  // Normally one hub (a site's active leases live on its slot's hub); by name if ever more, one order for all.
+  for (const hub of [...hubs].sort()) {
     const hubRevision = await bumpHub(trx, hub);
     changes.hubs.add(hub);
     const mine = release.filter((l) => l.hub === hub);
     if (mine.length > 0) {
-      await trx.updateTable('leases').set({ state: 'releasing', released_revision: hubRevision }).where('id', 'in', mine.map((l) => l.id)).execute();
-      for (const l of mine) events.push({ actor, action: 'lease.releasing', subject: `lease:${l.address}`, detail: { site, device: l.device, hub, hubRevision } });
+      const released = await trx.updateTable('leases').set({ state: 'releasing', released_revision: hubRevision })
+        .where('id', 'in', mine.map((l) => l.id)).where('state', '=', 'active').returning('id').execute();
+      const ids = new Set(released.map((r) => Number(r.id)));
+      for (const l of mine) {
+        if (ids.has(Number(l.id))) events.push({ actor, action: 'lease.releasing', subject: `lease:${l.address}`, detail: { site, device: l.device, hub, hubRevision } });
+      }
     }
     if (releaseSlot && slot.hub === hub) {
-      await trx.updateTable('slots').set({ state: 'releasing', released_revision: hubRevision }).where('site', '=', site).execute();
-      events.push({ actor, action: 'slot.releasing', subject: `site:${site}`, detail: { hub, hubRevision } });
+      const released = await trx.updateTable('slots').set({ state: 'releasing', released_revision: hubRevision })
+        .where('site', '=', site).where('hub', '=', hub).where('state', '=', 'active').executeTakeFirst();
+      if (Number(released.numUpdatedRows) === 1) events.push({ actor, action: 'slot.releasing', subject: `site:${site}`, detail: { hub, hubRevision } });
     }
   }
   await audit(trx, now, events);

@@ -3,6 +3,7 @@ import { KeyholeError } from '../../protocol/errors.ts';
 import { allocateLease } from '../allocation.ts';
 import { audit, type AuditEntry } from '../audit.ts';
 import type { Actor, Tx } from '../context.ts';
+import { RetryTransaction } from '../transaction.ts';
 import type { HubRef } from './slots.ts';
 
 /**
@@ -27,7 +28,9 @@ export async function leaseDevices(trx: Tx, hub: HubRef, site: string, devices: 
       throw new KeyholeError('UNAVAILABLE', `device ${device}'s previous address on hub ${lease.hub} is still being released; try again in a few seconds`);
     }
     if (lease.state === 'releasing') {
-      await trx.updateTable('leases').set({ state: 'active', released_revision: null }).where('id', '=', lease.id).execute();
+      // Under the site's and the hub's locks nothing else may touch this row; check anyway, audit only what changed.
+      const kept = await trx.updateTable('leases').set({ state: 'active', released_revision: null }).where('id', '=', lease.id).where('state', '=', 'releasing').executeTakeFirst();
+      if (Number(kept.numUpdatedRows) !== 1) throw new RetryTransaction('LEASE_VANISHED', `lease ${lease.address} changed meanwhile`);
       events.push({ actor, action: 'lease.kept', subject: `lease:${lease.address}`, detail: { site, device, hub: hub.name } });
     }
     result.set(device, lease.address);

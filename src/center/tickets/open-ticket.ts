@@ -34,11 +34,12 @@ export function checkDevices(request: TicketRequest): string[] {
 export async function openTicket(ctx: CenterContext, input: OpenTicketInput): Promise<SiteTicket> {
   const devices = checkDevices(input.request);
   const actor = input.actor ?? `site:${input.site}`;
+  const avoid = new Set<string>(); // hubs found full under their lock, skipped by the next attempt
   return transact(ctx, async (trx, changes) => {
     const now = ctx.now();
     const site = await lockable(ctx, trx.selectFrom('sites').select('id').where('id', '=', input.site)).executeTakeFirst();
     if (site === undefined) throw new AuthError('SITE_UNKNOWN', `site ${input.site} is not enrolled`);
-    const hub = await takeSlot(ctx, trx, input.site, actor);
+    const hub = await takeSlot(ctx, trx, input.site, actor, avoid);
     const leased = await leaseDevices(trx, hub, input.site, [GATEWAY_DEVICE, ...devices.filter((d) => d !== GATEWAY_DEVICE)], actor, now);
     const siteRevision = await bumpSite(trx, input.site);
     const hubRevision = await bumpHub(trx, hub.name);

@@ -3,7 +3,7 @@ import { KeyholeError } from '../../protocol/errors.ts';
 import { audit } from '../audit.ts';
 import type { Actor, CenterContext, Tx } from '../context.ts';
 import { chooseHub, type HubLoad } from '../hub-choice.ts';
-import { lockable } from '../transaction.ts';
+import { lockable, RetryTransaction } from '../transaction.ts';
 
 export interface HubRef {
   name: string;
@@ -31,33 +31,41 @@ async function lockHub(ctx: CenterContext, trx: Tx, name: string): Promise<{ nam
 }
 
 /**
- * The hub serving `site` for a new ticket. A slot the site already holds (even one being released)
- * is reused; otherwise the least-loaded healthy hub with a free slot is locked and a slot taken.
- * A full fleet is HUBS_FULL, and the transaction rolls back with nothing held.
+ * The hub serving `site` for a new ticket, with the hub's row locked. The caller holds the site's lock,
+ * so no one else can give the site a slot; but a hub's release confirmation (holding only that hub's
+ * lock) may delete a `releasing` slot at any moment. So the slot is read again under its hub's lock:
+ * one that survived is kept (taken back if releasing); one that vanished meanwhile restarts the
+ * transaction, which then chooses a hub afresh. A slot the site already holds is reused; otherwise the
+ * least-loaded healthy hub with a free slot is locked and counted again under that lock; a hub found
+ * full restarts the transaction without it (`avoid` outlives the attempt), so that no transaction ever
+ * holds two hub locks. A full fleet is HUBS_FULL, and the transaction rolls back with nothing held.
  */
-export async function takeSlot(ctx: CenterContext, trx: Tx, site: string, actor: Actor): Promise<HubRef> {
+export async function takeSlot(ctx: CenterContext, trx: Tx, site: string, actor: Actor, avoid: Set<string>): Promise<HubRef> {
   const now = ctx.now();
-  const slot = await trx.selectFrom('slots').select(['hub', 'state']).where('site', '=', site).executeTakeFirst();
-  if (slot !== undefined) {
-    const hub = await lockHub(ctx, trx, slot.hub);
-    if (slot.state === 'releasing') {
-      await trx.updateTable('slots').set({ state: 'active', released_revision: null }).where('site', '=', site).execute();
-      await audit(trx, now, { actor, action: 'slot.kept', subject: `site:${site}`, detail: { hub: hub.name } });
-    }
-    return { ...hub, taken: slot.state === 'releasing' };
-  }
-  const tried = new Set<string>();
-  for (;;) {
-    const choice = chooseHub(await hubLoads(ctx, trx, tried));
-    if (choice === null) {
-      throw new KeyholeError('HUBS_FULL', 'every hub is full or unreachable: no tunnel slot is free right now; try again later or add a hub');
-    }
-    const hub = await lockHub(ctx, trx, choice);
-    // Count again under the hub's lock: another replica may have taken the last slot meanwhile.
-    const used = await trx.selectFrom('slots').select((eb) => eb.fn.countAll<number>().as('n')).where('hub', '=', choice).executeTakeFirstOrThrow();
-    if (Number(used.n) >= hub.capacity) { tried.add(choice); continue; }
-    await trx.insertInto('slots').values({ site, hub: choice, state: 'active', released_revision: null, created_at: now }).execute();
-    await audit(trx, now, { actor, action: 'slot.taken', subject: `site:${site}`, detail: { hub: choice } });
+  const seen = await trx.selectFrom('slots').select('hub').where('site', '=', site).executeTakeFirst();
+  if (seen !== undefined) {
+    const hub = await lockHub(ctx, trx, seen.hub);
+    const slot = await trx.selectFrom('slots').select('state').where('site', '=', site).where('hub', '=', hub.name).executeTakeFirst();
+    if (slot === undefined) throw new RetryTransaction('SLOT_VANISHED', `site ${site}'s slot on hub ${hub.name} was freed meanwhile`);
+    if (slot.state === 'active') return hub;
+    const kept = await trx.updateTable('slots').set({ state: 'active', released_revision: null })
+      .where('site', '=', site).where('hub', '=', hub.name).where('state', '=', 'releasing').executeTakeFirst();
+    if (Number(kept.numUpdatedRows) !== 1) throw new RetryTransaction('SLOT_VANISHED', `site ${site}'s slot on hub ${hub.name} changed meanwhile`);
+    await audit(trx, now, { actor, action: 'slot.kept', subject: `site:${site}`, detail: { hub: hub.name } });
     return { ...hub, taken: true };
   }
+  const choice = chooseHub(await hubLoads(ctx, trx, avoid));
+  if (choice === null) {
+    throw new KeyholeError('HUBS_FULL', 'every hub is full or unreachable: no tunnel slot is free right now; try again later or add a hub');
+  }
+  const hub = await lockHub(ctx, trx, choice);
+  // Count again under the hub's lock: another replica may have taken the last slot meanwhile.
+  const used = await trx.selectFrom('slots').select((eb) => eb.fn.countAll<number>().as('n')).where('hub', '=', choice).executeTakeFirstOrThrow();
+  if (Number(used.n) >= hub.capacity) {
+    avoid.add(choice);
+    throw new RetryTransaction('HUB_FILLED', `hub ${choice} filled up meanwhile`);
+  }
+  await trx.insertInto('slots').values({ site, hub: choice, state: 'active', released_revision: null, created_at: now }).execute();
+  await audit(trx, now, { actor, action: 'slot.taken', subject: `site:${site}`, detail: { hub: choice } });
+  return { ...hub, taken: true };
 }

@@ -40,6 +40,8 @@ export const HubObservedState = Type.Object({
     publicKey: Key,
     handshakeAt: Type.Union([Millis, Type.Null()]),
     endpoint: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+    /** What the hub routes into this peer (`wg show dump`): the center frees an address only once no peer routes it. */
+    allowedIps: Type.Array(CidrText, { maxItems: 1024 }),
   }), { maxItems: 65535 }),
   errors: Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 32 }),
   /** When the hub's interface was (re)created: a new value means every site session on it is gone. */
