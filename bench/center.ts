@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signatureHeaders } from '../src/protocol/signing.ts';
-import { eventually, freePort, Processes } from '../test/support/processes.ts';
+import { addHub, eventually, freePort, Processes } from '../test/support/processes.ts';
 import { postgresUnavailable, startPostgres } from '../test/support/postgres.ts';
 import { percentile } from './stats.ts';
 
@@ -44,16 +44,18 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
   const dir = mkdtempSync(join(tmpdir(), 'keyhole-bench-'));
   const procs = new Processes(dir);
   try {
-    for (const name of ['enroll', 'hub', 'operator']) { writeFileSync(join(dir, name), `${name}-bench-secret-0123456789\n`, { mode: 0o600 }); chmodSync(join(dir, name), 0o600); }
+    for (const name of ['enroll', 'operator']) { writeFileSync(join(dir, name), `${name}-bench-secret-0123456789\n`, { mode: 0o600 }); chmodSync(join(dir, name), 0o600); }
     const devices = Array.from({ length: 2 * TICKETS_PER_SITE }, (_, i) => `10.99.0.${10 + i} dev${i + 1}`).join('\n');
     writeFileSync(join(dir, 'hosts'), `${devices}\n`);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    procs.start('center', ['center', '--listen', `127.0.0.1:${port}`, '--db', await db(dir), '--enroll-secret-file', join(dir, 'enroll'),
-      '--hub-token-file', join(dir, 'hub'), '--operator-token-file', join(dir, 'operator'), '--log-level', process.env.KEYHOLE_BENCH_LOG ?? 'warn']);
+    const where = await db(dir);
+    for (const hub of ['hub1', 'hub2']) await addHub(where, hub, join(dir, `${hub}.token`));
+    procs.start('center', ['center', '--listen', `127.0.0.1:${port}`, '--db', where, '--enroll-secret-file', join(dir, 'enroll'),
+      '--operator-token-file', join(dir, 'operator'), '--log-level', process.env.KEYHOLE_BENCH_LOG ?? 'warn']);
     await eventually('center', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 30_000);
     for (const [i, block] of ['100.64.0.0/22', '100.64.4.0/22'].entries()) {
-      procs.start(`hub${i + 1}`, ['hub', '--center', url, '--name', `hub${i + 1}`, '--hub-token-file', join(dir, 'hub'), '--endpoint', `127.0.0.1:${51820 + i}`,
+      procs.start(`hub${i + 1}`, ['hub', '--center', url, '--name', `hub${i + 1}`, '--hub-token-file', join(dir, `hub${i + 1}.token`), '--endpoint', `127.0.0.1:${51820 + i}`,
         '--block', block, '--capacity', '100', '--dataplane', 'dry-run', '--state-dir', join(dir, `hub${i + 1}`), '--log-level', 'warn']);
     }
     for (let s = 1; s <= SITES; s++) {

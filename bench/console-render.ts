@@ -74,7 +74,7 @@ export async function benchConsoleRender(options: { tickets?: number; requests?:
   try {
     const now = Date.now();
     await seed(store, tickets, now);
-    const config = { pool: parseCidr('100.64.0.0/10'), enrollSecret: new Uint8Array(32), hubToken: 'h'.repeat(32), operatorToken: 'o'.repeat(32), ticketTtlMs: 3_600_000, waitingTtlMs: 86_400_000, readyTimeoutMs: 120_000, hubStaleMs: 90_000, keepaliveSeconds: 25, maxSkewMs: 300_000 };
+    const config = { pool: parseCidr('100.64.0.0/10'), enrollSecret: new Uint8Array(32), operatorToken: 'o'.repeat(32), ticketTtlMs: 3_600_000, waitingTtlMs: 86_400_000, readyTimeoutMs: 120_000, hubStaleMs: 90_000, keepaliveSeconds: 25, maxSkewMs: 300_000 };
     const bus = new ChangeBus(log);
     const ctx: CenterContext = { config, db: store.db, dialect: store.dialect, log, now: Date.now, bus };
     const watch = new WatchHub(async (key) => key.startsWith('site:') ? siteDesiredState(store.db, config, key.slice(5)) : hubDesiredState(store.db, key.slice(4)), log);

@@ -8,7 +8,6 @@ import type { Cidr } from '../protocol/ip.ts';
 export interface CenterConfig {
   pool: Cidr;
   enrollSecret: Uint8Array;
-  hubToken: string;
   operatorToken: string;
   /** How long a started ticket may run. */
   ticketTtlMs: number;

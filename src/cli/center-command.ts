@@ -6,6 +6,7 @@ import { parseCidr, type Cidr } from '../protocol/ip.ts';
 import { startCenter } from '../center/center.ts';
 import { consoleAuthenticator } from '../center/console/console-auth.ts';
 import { consolePlugin } from '../center/console/console-plugin.ts';
+import { hubsCommand } from './hubs-command.ts';
 import { addOperatorsCommand } from './operators-command.ts';
 import { createLogger } from './logger.ts';
 import { runDaemon } from './daemon.ts';
@@ -16,7 +17,6 @@ interface CenterFlags {
   db: string;
   pool: Cidr;
   enrollSecretFile: string;
-  hubTokenFile: string;
   operatorTokenFile: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -37,7 +37,6 @@ export function centerCommand(): Command {
     .requiredOption('--db <path|url>', 'SQLite file (created and migrated on first start) or postgres://… URL')
     .addOption(new Option('--pool <cidr>', 'the address pool hub blocks come from').argParser(cidrArg).default(parseCidr('100.64.0.0/10'), '100.64.0.0/10'))
     .requiredOption('--enroll-secret-file <file>', 'the fleet enrollment secret sites MAC their enrollment with')
-    .requiredOption('--hub-token-file <file>', 'the token hubs present')
     .requiredOption('--operator-token-file <file>', 'the token operators (CLI, API) present')
     .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS (without it, plain HTTP for loopback and tests)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
@@ -50,7 +49,7 @@ export function centerCommand(): Command {
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a load balancer)', false)
     .addOption(new Option('--log-level <level>', 'log level').argParser(logLevelArg).default('info'))
     .action(async (flags: CenterFlags) => { await runCenter(flags); });
-  addOperatorsCommand(command);
+  addOperatorsCommand(command, [hubsCommand()]);
   return command;
 }
 
@@ -60,15 +59,14 @@ async function runCenter(flags: CenterFlags): Promise<void> {
     throw new KeyholeError('BAD_CONFIG', '--tls-cert and --tls-key go together');
   }
   const enroll = readSecretFile(flags.enrollSecretFile, 'enrollment secret');
-  const hub = readSecretFile(flags.hubTokenFile, 'hub token');
   const operator = readSecretFile(flags.operatorTokenFile, 'operator token');
-  for (const warning of [enroll.warning, hub.warning, operator.warning]) if (warning !== null) log.warn(warning);
+  for (const warning of [enroll.warning, operator.warning]) if (warning !== null) log.warn(warning);
   const https = flags.tlsCert === undefined || flags.tlsKey === undefined ? null
     : { cert: readTextFile(flags.tlsCert, 'TLS certificate'), key: readTextFile(flags.tlsKey, 'TLS key') };
   await runDaemon(log, async () => {
     const center = await startCenter({
       config: {
-        pool: flags.pool, enrollSecret: new TextEncoder().encode(enroll.secret), hubToken: hub.secret, operatorToken: operator.secret,
+        pool: flags.pool, enrollSecret: new TextEncoder().encode(enroll.secret), operatorToken: operator.secret,
         ticketTtlMs: flags.ticketTtl, waitingTtlMs: flags.waitingTtl, readyTimeoutMs: flags.readyTimeout, hubStaleMs: flags.hubStale,
         keepaliveSeconds: flags.keepalive, maxSkewMs: MAX_SKEW_MS,
       },

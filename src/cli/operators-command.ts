@@ -51,7 +51,7 @@ async function readPassword(name: string): Promise<string> {
   return first;
 }
 
-async function withStore<T>(db: string, work: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
+export async function withStore<T>(db: string, work: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
   const store = await openStore(db);
   try {
     return await work(store);
@@ -90,7 +90,7 @@ export function operatorsCommand(): Command {
  * Adds `operators` under `keyhole center`. Commander would demand the daemon's required flags of the
  * subcommand too, so they are checked here, only when the daemon itself runs.
  */
-export function addOperatorsCommand(center: Command): void {
+export function addOperatorsCommand(center: Command, others: Command[] = []): void {
   const required: Option[] = center.options.filter((option) => option.mandatory);
   for (const option of required) option.mandatory = false;
   center.hook('preAction', (_self, action) => {
@@ -101,4 +101,5 @@ export function addOperatorsCommand(center: Command): void {
   // `--db` after `operators add` belongs to the subcommand, not to the daemon.
   center.enablePositionalOptions();
   center.addCommand(operatorsCommand());
+  for (const other of others) center.addCommand(other);
 }

@@ -2,7 +2,7 @@
 // as pure functions of the plan: every daemon is `bin/keyhole` with these arguments.
 import { KeyholeError } from '../protocol/errors.ts';
 import { CENTER_ADDRESS, CENTER_PORT, CENTER_URL, CONSOLE_INNER, HUB_CAPACITY, type LabHub, type LabPlan, type LabSite } from './plan.ts';
-import { NODE_BIN, REPO_ROOT, stateDirOf, type LabFiles } from './files.ts';
+import { hubTokenOf, NODE_BIN, REPO_ROOT, stateDirOf, type LabFiles } from './files.ts';
 
 export type DaemonKind = 'center' | 'hub' | 'site';
 const LOG_LEVEL = 'info';
@@ -17,7 +17,6 @@ export function centerArgv(files: LabFiles, plan: LabPlan): string[] {
     '--db', files.centerDb,
     '--pool', plan.pool,
     '--enroll-secret-file', files.enrollSecret,
-    '--hub-token-file', files.hubToken,
     '--operator-token-file', files.operatorToken,
     '--console-listen', `${CONSOLE_INNER.host}:${CONSOLE_INNER.port}`,
     '--log-level', LOG_LEVEL,
@@ -30,7 +29,7 @@ export function hubArgv(files: LabFiles, hub: LabHub): string[] {
     '--center', CENTER_URL,
     '--center-ca', files.caCert,
     '--name', hub.name,
-    '--hub-token-file', files.hubToken,
+    '--hub-token-file', hubTokenOf(files, hub.name),
     '--endpoint', hub.endpoint,
     '--block', hub.block,
     '--capacity', String(HUB_CAPACITY),

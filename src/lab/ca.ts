@@ -1,5 +1,5 @@
 // The lab's secrets: a CA made with openssl, the center's certificate (IP:10.10.0.2, DNS:center.lab),
-// the fleet enrollment secret, the hub token and the operator token. Every secret file is 0600.
+// the fleet enrollment secret and the operator token (hub tokens come from `keyhole center hubs add`). Every secret file is 0600.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { CENTER_ADDRESS } from './plan.ts';
@@ -46,6 +46,5 @@ export async function makeSecrets(files: LabFiles, prefix: string, { signal }: {
     '-extfile', files.caConfig, '-extensions', 'center_ext', '-out', files.centerCert], { signal });
   rmSync(files.centerCsr, { force: true });
   newSecret(files.enrollSecret);
-  newSecret(files.hubToken);
   newSecret(files.operatorToken);
 }

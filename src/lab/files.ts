@@ -27,7 +27,6 @@ export interface LabFiles {
   centerDir: string;
   centerDb: string;
   enrollSecret: string;
-  hubToken: string;
   operatorToken: string;
   /** The password of the console login `operator` (0600). */
   consolePassword: string;
@@ -51,13 +50,17 @@ export function labFiles(dir: string): LabFiles {
     centerDir: `${dir}/center`,
     centerDb: `${dir}/center/center.db`,
     enrollSecret: `${dir}/enroll.secret`,
-    hubToken: `${dir}/hub.token`,
     operatorToken: `${dir}/operator.token`,
     consolePassword: `${dir}/console.password`,
     consoleSocket: `${dir}/console.sock`,
     logs: `${dir}/logs`,
     run: `${dir}/run`,
   };
+}
+
+/** Hub `name`'s own token (issued by `keyhole center hubs add`, 0600): `${dir}/hub1.token`. */
+export function hubTokenOf(files: LabFiles, hub: string): string {
+  return `${files.dir}/${hub}.token`;
 }
 
 /** A node's state dir (hubs and sites): `${dir}/hub1`, `${dir}/site2`. */

@@ -9,7 +9,7 @@ import { buttonFile, buttonPathOf, hostsFile, hostsPathOf } from './argv.ts';
 import { makeSecrets } from './ca.ts';
 import { startConsole, startDaemons, startServices, type LabContext } from './daemons.ts';
 import { downLab, labExists } from './down.ts';
-import { KEYHOLE_BIN, LAB_PATH, labFiles, stateDirOf } from './files.ts';
+import { hubTokenOf, KEYHOLE_BIN, LAB_PATH, labFiles, stateDirOf } from './files.ts';
 import { run } from './spawn.ts';
 import { buildGroup, createNamespaces } from './netns.ts';
 import { buildPlan, type LabOptions, type LabPlan } from './plan.ts';
@@ -91,6 +91,13 @@ async function addConsoleOperator(ctx: LabContext, control: UpControl): Promise<
   await run([KEYHOLE_BIN, 'center', 'operators', 'add', 'operator', '--db', ctx.files.centerDb], { signal: control.signal, input: `${password}\n` });
 }
 
+/** One token per hub, bound to its name, each in the hub's own 0600 file: no hub can act as another. */
+async function addHubTokens(ctx: LabContext, control: UpControl): Promise<void> {
+  for (const hub of ctx.plan.hubs) {
+    await run([KEYHOLE_BIN, 'center', 'hubs', 'add', hub.name, '--db', ctx.files.centerDb, '--token-file', hubTokenOf(ctx.files, hub.name)], { signal: control.signal });
+  }
+}
+
 /** The steps of `lab up`, in order; each one a line of progress. */
 function steps(ctx: LabContext, control: UpControl, out: { url: string }): [string, () => Promise<unknown>][] {
   const { plan } = ctx;
@@ -98,7 +105,7 @@ function steps(ctx: LabContext, control: UpControl, out: { url: string }): [stri
   const siteNodes = plan.nodes.filter((node) => ['nat', 'site', 'device'].includes(node.role));
   const list: [string, () => Promise<unknown>][] = [
     ['checks: root, tools, no lab of this prefix yet', () => checkSlate(plan, control)],
-    ['files: lab CA, center certificate, enrollment secret, hub and operator tokens', async () => { writeFiles(ctx); await makeSecrets(ctx.files, plan.options.prefix, control); }],
+    ['files: lab CA, center certificate, enrollment secret, operator token', async () => { writeFiles(ctx); await makeSecrets(ctx.files, plan.options.prefix, control); }],
     [`namespaces: ${plan.nodes.length}`, () => createNamespaces(plan, control)],
     [`internet and center LAN: center, operator, ${plan.hubs.length} hub${plan.hubs.length === 1 ? '' : 's'}`, () => buildGroup(plan, core, control)],
     [`site LANs: ${describeSites(plan)}`, () => buildGroup(plan, siteNodes, control)],
@@ -106,6 +113,7 @@ function steps(ctx: LabContext, control: UpControl, out: { url: string }): [stri
   ];
   if (plan.options.daemons) {
     list.push(
+      [`hub tokens: one per hub (${plan.hubs.map((hub) => hub.name).join(', ')}), keyhole center hubs add`, () => addHubTokens(ctx, control)],
       ['center: started, answers /healthz over TLS', () => startDaemons(ctx, ['center'], control)],
       ['console login: operator `operator`, password in console.password', () => addConsoleOperator(ctx, control)],
       [`hubs: ${plan.hubs.map((hub) => hub.name).join(', ')} registered`, () => startDaemons(ctx, plan.hubs.map((hub) => hub.node), control)],

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   LOGIN_FAILED: { status: 401, exit: 4 },
   CSRF_BAD: { status: 403, exit: 4 },
   RATE_LIMITED: { status: 429, exit: 5 },
+  HUB_FORBIDDEN: { status: 403, exit: 4 },
   // not found / conflicts — exit 3
   NOT_FOUND: { status: 404, exit: 3 },
   TICKET_UNKNOWN: { status: 404, exit: 3 },

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { eventually, freePort, KEYHOLE, keyhole, Processes } from '../support/processes.ts';
+import { addHub, eventually, freePort, KEYHOLE, keyhole, Processes } from '../support/processes.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -50,16 +50,17 @@ export class BrowserWorld {
 
   /** Starts center (API + console listener), one hub and one site; resolves when the site has enrolled. */
   async start(options: WorldOptions = {}): Promise<void> {
-    for (const name of ['enroll', 'hub', 'operator']) this.#secret(name);
+    for (const name of ['enroll', 'operator']) this.#secret(name);
     writeFileSync(this.path('hosts'), options.hosts ?? '127.0.0.1 localhost\n192.168.1.10 nas\n192.168.1.20 printer\n192.168.1.30 camera\n');
     const [apiPort, consolePort, wgPort] = [await freePort(), await freePort(), await freePort()];
     this.api = `http://127.0.0.1:${apiPort}`;
     this.console = `http://127.0.0.1:${consolePort}`;
     await this.addOperator(OPERATOR.name, OPERATOR.password);
+    await addHub(this.path('center.db'), 'hub1', this.path('hub1.token'));
     this.procs.start('center', ['center', '--listen', `127.0.0.1:${apiPort}`, '--console-listen', `127.0.0.1:${consolePort}`, '--db', this.path('center.db'),
-      '--enroll-secret-file', this.path('enroll'), '--hub-token-file', this.path('hub'), '--operator-token-file', this.path('operator'), '--log-level', 'debug', ...(options.centerFlags ?? [])]);
+      '--enroll-secret-file', this.path('enroll'), '--operator-token-file', this.path('operator'), '--log-level', 'debug', ...(options.centerFlags ?? [])]);
     await eventually('the center to answer', async () => ((await fetch(`${this.api}/healthz`)).ok ? true : undefined));
-    this.#hubArgs = ['hub', '--center', this.api, '--name', 'hub1', '--hub-token-file', this.path('hub'), '--endpoint', `127.0.0.1:${wgPort}`,
+    this.#hubArgs = ['hub', '--center', this.api, '--name', 'hub1', '--hub-token-file', this.path('hub1.token'), '--endpoint', `127.0.0.1:${wgPort}`,
       '--block', '100.64.0.0/24', '--capacity', '8', '--dataplane', 'dry-run', '--state-dir', this.path('hub1'), '--resync', '2s', '--log-level', 'debug'];
     this.startHub();
     const sites = options.sites ?? ['site1'];

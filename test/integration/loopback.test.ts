@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { eventually, freePort, keyhole, Processes } from '../support/processes.ts';
+import { addHub, eventually, freePort, keyhole, Processes } from '../support/processes.ts';
 
 const SITES = ['site1', 'site2', 'site3'];
 const HUBS = [{ name: 'hub1', block: '100.64.0.0/24' }, { name: 'hub2', block: '100.64.1.0/24' }];
@@ -25,7 +25,7 @@ function siteArgs(w: World, site: string, lanPort: number): string[] {
 }
 
 function hubArgs(w: World, hub: { name: string; block: string }, index: number): string[] {
-  return ['hub', '--center', w.url, '--name', hub.name, '--hub-token-file', join(w.dir, 'hub'), '--endpoint', `127.0.0.1:${51820 + index}`,
+  return ['hub', '--center', w.url, '--name', hub.name, '--hub-token-file', join(w.dir, `${hub.name}.token`), '--endpoint', `127.0.0.1:${51820 + index}`,
     '--block', hub.block, '--capacity', '2', '--dataplane', 'dry-run', '--state-dir', join(w.dir, hub.name), '--resync', '2s', '--log-level', 'debug'];
 }
 
@@ -73,13 +73,14 @@ describe('loopback: center, two hubs, three sites as processes', { timeout: 240_
 
   before(async () => {
     w.dir = mkdtempSync(join(tmpdir(), 'keyhole-loopback-'));
-    for (const name of ['enroll', 'hub', 'operator']) secretFile(w.dir, name);
+    for (const name of ['enroll', 'operator']) secretFile(w.dir, name);
+    for (const hub of HUBS) await addHub(join(w.dir, 'center.db'), hub.name, join(w.dir, `${hub.name}.token`));
     writeFileSync(join(w.dir, 'hosts'), '127.0.0.1 localhost\n192.168.1.11 dev1 printer\n192.168.1.12 dev2\n192.168.1.13 dev3\n');
     const port = await freePort();
     w.url = `http://127.0.0.1:${port}`;
     w.procs = new Processes(w.dir);
     w.procs.start('center', ['center', '--listen', `127.0.0.1:${port}`, '--db', join(w.dir, 'center.db'), '--enroll-secret-file', join(w.dir, 'enroll'),
-      '--hub-token-file', join(w.dir, 'hub'), '--operator-token-file', join(w.dir, 'operator'), '--ready-timeout', '60s', '--log-level', 'debug']);
+      '--operator-token-file', join(w.dir, 'operator'), '--ready-timeout', '60s', '--log-level', 'debug']);
     await eventually('the center to answer', async () => ((await fetch(`${w.url}/healthz`)).ok ? true : undefined));
     HUBS.forEach((hub, i) => w.procs.start(hub.name, hubArgs(w, hub, i)));
     for (const site of SITES) w.procs.start(site, siteArgs(w, site, await freePort()));

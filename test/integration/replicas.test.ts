@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgres.ts';
-import { eventually, freePort, keyhole, Processes } from '../support/processes.ts';
+import { addHub, eventually, freePort, keyhole, Processes } from '../support/processes.ts';
 
 const problem = postgresUnavailable();
 if (problem !== null && process.env.CI === 'true') throw new Error(`replicas: ${problem}, and CI=true forbids skipping`);
@@ -21,21 +21,22 @@ describe('two center replicas on one PostgreSQL store', { skip: problem ?? false
     pg = startPostgres();
     const db = await pg.createDatabase();
     dir = mkdtempSync(join(tmpdir(), 'keyhole-replicas-'));
-    for (const name of ['enroll', 'hub', 'operator']) {
+    for (const name of ['enroll', 'operator']) {
       writeFileSync(join(dir, name), `${name}-replica-secret-0123456789\n`, { mode: 0o600 });
       chmodSync(join(dir, name), 0o600);
     }
     writeFileSync(join(dir, 'hosts'), '192.168.1.11 dev1\n');
+    await addHub(db, 'hub1', join(dir, 'hub1.token'));
     procs = new Processes(dir);
     for (const replica of ['a', 'b']) {
       const port = await freePort();
       urls.push(`http://127.0.0.1:${port}`);
       procs.start(`center-${replica}`, ['center', '--listen', `127.0.0.1:${port}`, '--db', db, '--enroll-secret-file', join(dir, 'enroll'),
-        '--hub-token-file', join(dir, 'hub'), '--operator-token-file', join(dir, 'operator')]);
+        '--operator-token-file', join(dir, 'operator')]);
       await eventually(`replica ${replica}`, async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined), 30_000);
     }
     // A resync of a minute: anything faster than that came through the replicas' notifications.
-    procs.start('hub1', ['hub', '--center', urls[0] as string, '--name', 'hub1', '--hub-token-file', join(dir, 'hub'), '--endpoint', '127.0.0.1:51820',
+    procs.start('hub1', ['hub', '--center', urls[0] as string, '--name', 'hub1', '--hub-token-file', join(dir, 'hub1.token'), '--endpoint', '127.0.0.1:51820',
       '--block', '100.64.0.0/24', '--capacity', '4', '--dataplane', 'dry-run', '--state-dir', join(dir, 'hub1'), '--resync', '60s']);
     procs.start('site1', ['site', '--center', urls[1] as string, '--id', 'site1', '--enroll-secret-file', join(dir, 'enroll'), '--hosts', join(dir, 'hosts'),
       '--lan-listen', `127.0.0.1:${await freePort()}`, '--lan', '192.168.1.0/24', '--dataplane', 'dry-run', '--state-dir', join(dir, 'site1'), '--resync', '60s']);

@@ -31,7 +31,7 @@ describe('the center over HTTPS', { timeout: 120_000 }, () => {
     dir = mkdtempSync(join(tmpdir(), 'keyhole-tls-'));
     makeCa(dir, 'real-ca', true);
     makeCa(dir, 'impostor-ca', false);
-    for (const name of ['enroll', 'hub', 'operator']) {
+    for (const name of ['enroll', 'operator']) {
       writeFileSync(join(dir, name), `${name}-tls-secret-0123456789\n`, { mode: 0o600 });
       chmodSync(join(dir, name), 0o600);
     }
@@ -40,7 +40,7 @@ describe('the center over HTTPS', { timeout: 120_000 }, () => {
     url = `https://127.0.0.1:${port}`;
     procs = new Processes(dir);
     procs.start('center', ['center', '--listen', `127.0.0.1:${port}`, '--db', join(dir, 'center.db'), '--enroll-secret-file', join(dir, 'enroll'),
-      '--hub-token-file', join(dir, 'hub'), '--operator-token-file', join(dir, 'operator'), '--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key')]);
+      '--operator-token-file', join(dir, 'operator'), '--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key')]);
     await eventually('the center', async () => {
       const result = await keyhole(['pool', '--json', '--center', url, '--center-ca', join(dir, 'real-ca.pem'), '--token-file', join(dir, 'operator')]);
       return result.code === 0 ? true : undefined;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { buildApi, type App } from '../../src/center/api/app.ts';
+import { issueHubToken } from '../../src/center/auth/hub-credentials.ts';
 import { ChangeBus } from '../../src/center/change-bus.ts';
 import type { CenterConfig, CenterContext } from '../../src/center/context.ts';
 import { hubDesiredState, siteDesiredState } from '../../src/center/desired-state.ts';
@@ -16,7 +17,6 @@ import { signatureHeaders } from '../../src/protocol/signing.ts';
 import { openStore, type Store } from '../../src/store/open-store.ts';
 
 export const ENROLL_SECRET = 'enroll-secret-for-tests-0123456789';
-export const HUB_TOKEN = 'hub-token-for-tests-0123456789';
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
 
 export interface InjectResult { status: number; body: any }
@@ -29,6 +29,7 @@ export class Harness {
   readonly store: Store;
   readonly watch: WatchHub;
   #now: number;
+  readonly #hubTokens = new Map<string, string>();
   readonly #dir: string | null;
 
   private constructor(store: Store, ctx: CenterContext, app: App, watch: WatchHub, dir: string | null, clock: { now: number }) {
@@ -41,7 +42,7 @@ export class Harness {
     const store = await openStore(options.db ?? join(dir as string, 'center.db'));
     const log = pino({ level: process.env.KEYHOLE_TEST_LOG ?? 'silent' });
     const config: CenterConfig = {
-      pool: parseCidr('100.64.0.0/10'), enrollSecret: new TextEncoder().encode(ENROLL_SECRET), hubToken: HUB_TOKEN, operatorToken: OPERATOR_TOKEN,
+      pool: parseCidr('100.64.0.0/10'), enrollSecret: new TextEncoder().encode(ENROLL_SECRET), operatorToken: OPERATOR_TOKEN,
       ticketTtlMs: 8 * 3_600_000, waitingTtlMs: 24 * 3_600_000, readyTimeoutMs: 120_000, hubStaleMs: 90_000, keepaliveSeconds: 25, maxSkewMs: 300_000,
       ...options.config,
     };
@@ -85,8 +86,27 @@ export class Harness {
     return this.inject(method, url, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` }, ...(body === undefined ? {} : { body }) });
   }
 
-  hub(method: string, url: string, body?: unknown): Promise<InjectResult> {
-    return this.inject(method, url, { headers: { authorization: `Bearer ${HUB_TOKEN}` }, ...(body === undefined ? {} : { body }) });
+  /** The token of hub `name`, issued (as `keyhole center hubs add` does) on first use. */
+  async hubToken(name: string): Promise<string> {
+    let token = this.#hubTokens.get(name);
+    if (token === undefined) {
+      token = (await issueHubToken(this.store.db, name, this.#now, 'operator:test')).token;
+      this.#hubTokens.set(name, token);
+    }
+    return token;
+  }
+
+  /** A request with the token of the hub the URL names (`/v1/hubs/NAME/…`). */
+  async hub(method: string, url: string, body?: unknown): Promise<InjectResult> {
+    const name = /^\/v1\/hubs\/([^/?]+)/.exec(url)?.[1];
+    if (name === undefined) throw new Error(`hub(): ${url} names no hub`);
+    return this.hubAs(name, method, url, body);
+  }
+
+  /** A request with hub `name`'s token, whatever the URL names. */
+  async hubAs(name: string, method: string, url: string, body?: unknown): Promise<InjectResult> {
+    const token = await this.hubToken(name);
+    return this.inject(method, url, { headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { body }) });
   }
 
   async registerHub(name: string, block: string, capacity: number): Promise<string> {

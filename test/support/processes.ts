@@ -97,3 +97,10 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Issues hub `name`'s own token with `keyhole center hubs add` into `file` (0600), as an operator does before starting the hub. */
+export async function addHub(db: string, name: string, file: string): Promise<string> {
+  const result = await keyhole(['center', 'hubs', 'add', name, '--db', db, '--token-file', file]);
+  if (result.code !== 0) throw new Error(`keyhole center hubs add ${name}: exit ${String(result.code)}: ${result.stderr}`);
+  return file;
+}

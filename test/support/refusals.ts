@@ -55,7 +55,7 @@ function siteCases(t: Target): Case[] {
 }
 
 function tokenCases(t: Target): Case[] {
-  const hubToken = readFileSync(join(t.dir, 'hub'), 'utf8').trim();
+  const hubToken = readFileSync(join(t.dir, `${t.hub}.token`), 'utf8').trim();
   const operatorToken = readFileSync(join(t.dir, 'operator'), 'utf8').trim();
   const json = { 'content-type': 'application/json' };
   const hubBody = JSON.stringify({ endpoint: '127.0.0.1:1', block: '100.64.9.0/24', capacity: 1, publicKey: GOOD_KEY });
@@ -86,14 +86,14 @@ function tokenCases(t: Target): Case[] {
   const overlapping = JSON.stringify({ endpoint: '127.0.0.1:1', block: '100.64.0.0/16', capacity: 1, publicKey: GOOD_KEY });
   const zero = JSON.stringify({ endpoint: '127.0.0.1:1', block: '100.64.9.0/24', capacity: 0, publicKey: GOOD_KEY });
   cases.push(
-    { name: 'register a block outside the pool', method: 'POST', path: '/v1/hubs/evil/register', body: outside, headers: hub, status: 409, code: 'BLOCK_INVALID' },
-    { name: 'register a block overlapping another hub', method: 'POST', path: '/v1/hubs/evil/register', body: overlapping, headers: hub, status: 409, code: 'BLOCK_INVALID' },
-    { name: 'register capacity 0', method: 'POST', path: '/v1/hubs/evil/register', body: zero, headers: hub, status: 400, code: 'BAD_REQUEST' },
-    { name: 'register not JSON', method: 'POST', path: '/v1/hubs/evil/register', body: '{', headers: hub, status: 400, code: 'BAD_REQUEST' },
-    { name: 'observed from an unknown hub', method: 'POST', path: '/v1/hubs/ghost/observed', body: JSON.stringify({ revision: 0, iface: null, peers: [], errors: [] }), headers: hub, status: 404, code: 'HUB_UNKNOWN' },
+    { name: 'register a block outside the pool', method: 'POST', path: `/v1/hubs/${t.hub}/register`, body: outside, headers: hub, status: 409, code: 'BLOCK_INVALID' },
+    { name: 'register capacity 0', method: 'POST', path: `/v1/hubs/${t.hub}/register`, body: zero, headers: hub, status: 400, code: 'BAD_REQUEST' },
+    { name: 'register not JSON', method: 'POST', path: `/v1/hubs/${t.hub}/register`, body: '{', headers: hub, status: 400, code: 'BAD_REQUEST' },
+    { name: 'register as another hub', method: 'POST', path: '/v1/hubs/evil/register', body: overlapping, headers: hub, status: 403, code: 'HUB_FORBIDDEN' },
+    { name: 'observed as another hub', method: 'POST', path: '/v1/hubs/ghost/observed', body: JSON.stringify({ revision: 0, iface: null, peers: [], errors: [] }), headers: hub, status: 403, code: 'HUB_FORBIDDEN' },
     { name: 'observed revision from the future', method: 'POST', path: `/v1/hubs/${t.hub}/observed`, body: JSON.stringify({ revision: 1e9, iface: null, peers: [], errors: [] }), headers: hub, status: 400, code: 'BAD_REQUEST' },
-    { name: 'state of an unknown hub', method: 'GET', path: '/v1/hubs/ghost/state', headers: hub, status: 404, code: 'HUB_UNKNOWN' },
-    { name: 'hub name that is not a name', method: 'GET', path: '/v1/hubs/..%2F..%2Fetc/state', headers: hub, status: 400, code: 'BAD_REQUEST' },
+    { name: 'state of another hub', method: 'GET', path: '/v1/hubs/ghost/state', headers: hub, status: 403, code: 'HUB_FORBIDDEN' },
+    { name: 'hub name that is not a name', method: 'GET', path: '/v1/hubs/..%2F..%2Fetc/state', headers: hub, status: 403, code: 'HUB_FORBIDDEN' },
     { name: 'tickets with a bad limit', method: 'GET', path: '/v1/tickets?limit=abc', headers: op, status: 400, code: 'BAD_REQUEST' },
     { name: 'tickets with an unknown filter', method: 'GET', path: '/v1/tickets?state=lost', headers: op, status: 400, code: 'BAD_REQUEST' },
     { name: 'an unknown ticket', method: 'GET', path: '/v1/tickets/999999', headers: op, status: 404, code: 'TICKET_UNKNOWN' },

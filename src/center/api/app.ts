@@ -7,21 +7,14 @@ import { KeyholeError } from '../../protocol/errors.ts';
 import { errorReply } from '../../protocol/error-reply.ts';
 import { ROUTES } from '../../protocol/routes.ts';
 import type { CenterContext } from '../context.ts';
-import type { EventFeed } from '../event-feed.ts';
-import type { WatchHub } from '../watch-hub.ts';
+import { enforceRouteAuth } from '../auth/route-auth.ts';
+import { agentAuthenticators } from './authenticators.ts';
+import type { ApiDeps } from './deps.ts';
 import { siteRoutes } from './site-routes.ts';
 import { hubRoutes } from './hub-routes.ts';
-import { operatorRoutes, type OperatorAuthenticator } from './operator-routes.ts';
+import { operatorRoutes } from './operator-routes.ts';
 
-export interface ApiDeps {
-  ctx: CenterContext;
-  watch: WatchHub;
-  feed: EventFeed;
-  /** Extra route sets (the console) registered on the same app. */
-  plugins?: ((app: FastifyInstance) => Promise<void>)[];
-  /** A console session accepted on the operator API next to the token. */
-  operatorSession?: OperatorAuthenticator;
-}
+export type { ApiDeps } from './deps.ts';
 
 export type App = ReturnType<typeof createFastify>;
 
@@ -52,6 +45,9 @@ export async function buildApi(deps: ApiDeps, options: { https?: HttpsOptions | 
   const app = createFastify(ctx, options.https ?? null, options.trustProxy ?? false);
   app.decorateRequest('rawBody', null);
   app.decorateRequest('siteId', null);
+  app.decorateRequest('operator', null);
+  app.decorateRequest('hubName', null);
+  enforceRouteAuth(app, ctx, agentAuthenticators(deps));
   // Keep the body's exact bytes: site requests are signed over them.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const buffer = body as Buffer;
@@ -70,7 +66,7 @@ export async function buildApi(deps: ApiDeps, options: { https?: HttpsOptions | 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'keyhole center API', version: '1', description: 'Agents (signed site requests, hub token) and operators (operator token).' },
+      info: { title: 'keyhole center API', version: '1', description: 'Agents (signed site requests, each hub its own token) and operators (operator token).' },
       components: {
         securitySchemes: {
           operatorToken: { type: 'http', scheme: 'bearer' },
@@ -80,11 +76,11 @@ export async function buildApi(deps: ApiDeps, options: { https?: HttpsOptions | 
       },
     },
   });
-  app.get(ROUTES.health, { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get(ROUTES.health, { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ ok: true }));
   await app.register(async (scope) => { await siteRoutes(scope, deps); });
   await app.register(async (scope) => { await hubRoutes(scope, deps); });
   await app.register(async (scope) => { await operatorRoutes(scope, deps); });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
-  app.get(ROUTES.openapi, { schema: { hide: true } }, async () => app.swagger());
+  app.get(ROUTES.openapi, { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,32 +1,31 @@
-// The hub-facing API: registration, desired peers (fetch and watch) and observed state; all with the hub token.
+// The hub-facing API: registration, desired peers (fetch and watch) and observed state; each hub with its own token, on its own name only.
 import Type from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { KeyholeError } from '../../protocol/errors.ts';
 import { ErrorBodySchema, Name } from '../../protocol/schemas/common.ts';
 import { HubDesiredState, HubObservedState, HubRegistered, HubRegistration } from '../../protocol/schemas/hub-api.ts';
-import { checkBearer } from '../auth/bearer.ts';
 import { hubDesiredState } from '../desired-state.ts';
 import { registerHub } from '../hubs.ts';
 import { recordHubObserved } from '../observed.ts';
-import type { ApiDeps } from './app.ts';
+import type { ApiDeps } from './deps.ts';
 import { openEventStream } from './sse.ts';
 
-const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema };
+const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema };
 const HubParams = Type.Object({ hub: Name });
 const security = [{ hubToken: [] }];
+const config = { auth: 'hub' } as const;
 
 export async function hubRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/v1/hubs/')) checkBearer(request, ctx.config.hubToken, 'hub');
-  });
 
   app.post('/v1/hubs/:hub/register', {
+    config,
     schema: { summary: 'Register or update a hub', tags: ['hub'], security, params: HubParams, body: HubRegistration, response: { 200: HubRegistered, ...errors } },
   }, async (request) => registerHub(ctx, request.params.hub, request.body));
 
   app.get('/v1/hubs/:hub/state', {
+    config,
     schema: { summary: "The hub's desired state (full resync)", tags: ['hub'], security, params: HubParams, response: { 200: HubDesiredState, ...errors } },
   }, async (request) => {
     const state = await hubDesiredState(ctx.db, request.params.hub);
@@ -35,6 +34,7 @@ export async function hubRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps)
   });
 
   app.get('/v1/hubs/:hub/watch', {
+    config,
     schema: { summary: "Watch stream (SSE) of the hub's desired state", tags: ['hub'], security, params: HubParams },
   }, async (request, reply) => {
     const exists = await ctx.db.selectFrom('hubs').select('name').where('name', '=', request.params.hub).executeTakeFirst();
@@ -44,6 +44,7 @@ export async function hubRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps)
   });
 
   app.post('/v1/hubs/:hub/observed', {
+    config,
     schema: { summary: 'Report observed peers', tags: ['hub'], security, params: HubParams, body: HubObservedState, response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     await recordHubObserved(ctx, request.params.hub, request.body);

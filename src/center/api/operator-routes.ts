@@ -7,66 +7,51 @@ import { ErrorBodySchema } from '../../protocol/schemas/common.ts';
 import {
   AuditEvent, AuditQuery, FaultView, HubView, PoolView, SiteView, TicketList, TicketListQuery, TicketView,
 } from '../../protocol/schemas/operator-api.ts';
-import { checkBearer } from '../auth/bearer.ts';
 import { closeTicket } from '../tickets/close-ticket.ts';
 import { startTicket } from '../tickets/start-ticket.ts';
 import { listAudit, listFaults, listHubs, listSites, poolView } from '../views/fleet-views.ts';
 import { getTicket, listTickets } from '../views/ticket-views.ts';
-import type { ApiDeps } from './app.ts';
+import type { ApiDeps } from './deps.ts';
 import { openEventStream } from './sse.ts';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The operator a request proved to be: `operator:NAME`, or `operator:token` for the API token. */
-    operator: string | null;
-  }
-}
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema };
 const TicketParams = Type.Object({ ticket: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
 const EndBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }), Type.Null()]);
 const security = [{ operatorToken: [] }];
 
-/** Who is asking: a console session (when the console is mounted) or the operator token. */
-export type OperatorAuthenticator = (request: FastifyRequest) => Promise<string | null>;
+export type { OperatorAuthenticator } from './deps.ts';
+const config = { auth: 'operator' } as const;
 
-export async function operatorRoutes(scope: FastifyInstance, deps: ApiDeps & { operatorSession?: OperatorAuthenticator }): Promise<void> {
+export async function operatorRoutes(scope: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { ctx, feed } = deps;
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.decorateRequest('operator', null);
-  app.addHook('onRequest', async (request) => {
-    const session = deps.operatorSession === undefined ? null : await deps.operatorSession(request);
-    if (session !== null) { request.operator = session; return; }
-    checkBearer(request, ctx.config.operatorToken, 'operator');
-    request.operator = 'operator:token';
-  });
   const actor = (request: FastifyRequest): string => request.operator ?? 'operator:unknown';
 
-  app.get(ROUTES.tickets, { schema: { summary: 'Tickets, open first by urgency and age', tags: ['operator'], security, querystring: TicketListQuery, response: { 200: TicketList, ...errors } } },
+  app.get(ROUTES.tickets, { config, schema: { summary: 'Tickets, open first by urgency and age', tags: ['operator'], security, querystring: TicketListQuery, response: { 200: TicketList, ...errors } } },
     async (request) => listTickets(ctx.db, request.query));
-  app.get('/v1/tickets/:ticket', { schema: { summary: 'One ticket', tags: ['operator'], security, params: TicketParams, response: { 200: TicketView, ...errors } } },
+  app.get('/v1/tickets/:ticket', { config, schema: { summary: 'One ticket', tags: ['operator'], security, params: TicketParams, response: { 200: TicketView, ...errors } } },
     async (request) => getTicket(ctx.db, request.params.ticket));
-  app.post('/v1/tickets/:ticket/start', { schema: { summary: 'Start work on a ready ticket', tags: ['operator'], security, params: TicketParams, response: { 200: TicketView, ...errors } } },
+  app.post('/v1/tickets/:ticket/start', { config, schema: { summary: 'Start work on a ready ticket', tags: ['operator'], security, params: TicketParams, response: { 200: TicketView, ...errors } } },
     async (request) => {
       await startTicket(ctx, request.params.ticket, actor(request));
       return getTicket(ctx.db, request.params.ticket);
     });
-  app.post('/v1/tickets/:ticket/end', { schema: { summary: 'End a ticket: its leases and, when last, the tunnel go', tags: ['operator'], security, params: TicketParams, body: EndBody, response: { 200: TicketView, ...errors } } },
+  app.post('/v1/tickets/:ticket/end', { config, schema: { summary: 'End a ticket: its leases and, when last, the tunnel go', tags: ['operator'], security, params: TicketParams, body: EndBody, response: { 200: TicketView, ...errors } } },
     async (request) => {
       const reason = request.body?.reason ?? 'ended by the operator';
       await closeTicket(ctx, { ticket: request.params.ticket, state: 'ended', actor: actor(request), reason });
       return getTicket(ctx.db, request.params.ticket);
     });
-  app.get(ROUTES.sites, { schema: { summary: 'Enrolled sites with their faults', tags: ['operator'], security, response: { 200: Type.Array(SiteView), ...errors } } },
+  app.get(ROUTES.sites, { config, schema: { summary: 'Enrolled sites with their faults', tags: ['operator'], security, response: { 200: Type.Array(SiteView), ...errors } } },
     async () => listSites(ctx.db));
-  app.get(ROUTES.hubs, { schema: { summary: 'Hubs: slots, leases, health', tags: ['operator'], security, response: { 200: Type.Array(HubView), ...errors } } },
+  app.get(ROUTES.hubs, { config, schema: { summary: 'Hubs: slots, leases, health', tags: ['operator'], security, response: { 200: Type.Array(HubView), ...errors } } },
     async () => listHubs(ctx.db, ctx.config, ctx.now()));
-  app.get(ROUTES.pool, { schema: { summary: 'Pool usage', tags: ['operator'], security, response: { 200: PoolView, ...errors } } },
+  app.get(ROUTES.pool, { config, schema: { summary: 'Pool usage', tags: ['operator'], security, response: { 200: PoolView, ...errors } } },
     async () => poolView(ctx.db, ctx.config));
-  app.get(ROUTES.faults, { schema: { summary: 'Faults reported by sites, newest first', tags: ['operator'], security, response: { 200: Type.Array(FaultView), ...errors } } },
+  app.get(ROUTES.faults, { config, schema: { summary: 'Faults reported by sites, newest first', tags: ['operator'], security, response: { 200: Type.Array(FaultView), ...errors } } },
     async () => listFaults(ctx.db));
-  app.get(ROUTES.audit, { schema: { summary: 'Audit events, newest first', tags: ['operator'], security, querystring: AuditQuery, response: { 200: Type.Array(AuditEvent), ...errors } } },
+  app.get(ROUTES.audit, { config, schema: { summary: 'Audit events, newest first', tags: ['operator'], security, querystring: AuditQuery, response: { 200: Type.Array(AuditEvent), ...errors } } },
     async (request) => listAudit(ctx.db, request.query));
-  app.get(ROUTES.events, { schema: { summary: 'Live feed (SSE) of committed changes', tags: ['operator'], security } },
+  app.get(ROUTES.events, { config, schema: { summary: 'Live feed (SSE) of committed changes', tags: ['operator'], security } },
     (request, reply) => { openEventStream(request, reply, (sink) => feed.subscribe(sink)); });
 }

@@ -8,7 +8,6 @@ import {
   EnrollRequest, EnrollResponse, FaultAnswer, FaultReport, SiteDesiredState, SiteObservedState, SiteTicket, TicketRequest,
 } from '../../protocol/schemas/site-api.ts';
 import { KeyholeError } from '../../protocol/errors.ts';
-import { authenticateSite, markSiteSeen } from '../auth/site-auth.ts';
 import { siteDesiredState } from '../desired-state.ts';
 import { enrollSite } from '../enroll.ts';
 import { recordFault } from '../faults.ts';
@@ -16,12 +15,13 @@ import { recordSiteObserved } from '../observed.ts';
 import { closeTicket } from '../tickets/close-ticket.ts';
 import { openTicket } from '../tickets/open-ticket.ts';
 import { getSiteTicket } from '../views/ticket-views.ts';
-import type { ApiDeps } from './app.ts';
+import type { ApiDeps } from './deps.ts';
 import { openEventStream } from './sse.ts';
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema, 503: ErrorBodySchema };
 const TicketParams = Type.Object({ ticket: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
 const security = [{ siteSignature: [] }];
+const config = { auth: 'site' } as const;
 
 function siteOf(request: FastifyRequest): string {
   if (request.siteId === null) throw new KeyholeError('INTERNAL', 'site route reached without authentication');
@@ -30,17 +30,13 @@ function siteOf(request: FastifyRequest): string {
 
 export async function siteRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('preValidation', async (request) => {
-    const enroll = request.routeOptions.url === ROUTES.enroll;
-    request.siteId = await authenticateSite(ctx, request, { enroll });
-    if (!enroll) await markSiteSeen(ctx, request.siteId, request.ip);
-  });
-
   app.post(ROUTES.enroll, {
+    config: { auth: 'site-enroll' },
     schema: { summary: 'Enroll a site (signed with the fleet enrollment secret)', tags: ['site'], security, body: EnrollRequest, response: { 200: EnrollResponse, ...errors } },
   }, async (request) => enrollSite(ctx, siteOf(request), request.body, request.ip));
 
   app.post(ROUTES.siteTickets, {
+    config,
     schema: { summary: 'Open a ticket (remote maintenance request)', tags: ['site'], security, body: TicketRequest, response: { 201: SiteTicket, ...errors } },
   }, async (request, reply) => {
     const ticket = await openTicket(ctx, { site: siteOf(request), request: request.body, publicAddress: request.ip });
@@ -48,10 +44,12 @@ export async function siteRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps
   });
 
   app.get('/v1/site/tickets/:ticket', {
+    config,
     schema: { summary: "One of the site's tickets", tags: ['site'], security, params: TicketParams, response: { 200: SiteTicket, ...errors } },
   }, async (request) => getSiteTicket(ctx.db, siteOf(request), request.params.ticket));
 
   app.post('/v1/site/tickets/:ticket/cancel', {
+    config,
     schema: { summary: 'Cancel a ticket (the LAN user)', tags: ['site'], security, params: TicketParams, response: { 200: SiteTicket, ...errors } },
   }, async (request) => {
     const site = siteOf(request);
@@ -60,10 +58,12 @@ export async function siteRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps
   });
 
   app.post(ROUTES.siteFaults, {
+    config,
     schema: { summary: 'Report a fault', tags: ['site'], security, body: FaultReport, response: { 201: FaultAnswer, ...errors } },
   }, async (request, reply) => reply.status(201).send(await recordFault(ctx, siteOf(request), request.body)));
 
   app.get(ROUTES.siteState, {
+    config,
     schema: { summary: "The site's desired state (full resync)", tags: ['site'], security, response: { 200: SiteDesiredState, ...errors } },
   }, async (request) => {
     const state = await siteDesiredState(ctx.db, ctx.config, siteOf(request));
@@ -72,6 +72,7 @@ export async function siteRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps
   });
 
   app.get(ROUTES.siteWatch, {
+    config,
     schema: { summary: "Watch stream (SSE) of the site's desired state", tags: ['site'], security },
   }, (request, reply) => {
     const key = `site:${siteOf(request)}` as const;
@@ -79,6 +80,7 @@ export async function siteRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps
   });
 
   app.post(ROUTES.siteObserved, {
+    config,
     schema: { summary: 'Report observed state', tags: ['site'], security, body: SiteObservedState, response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     await recordSiteObserved(ctx, siteOf(request), request.body);

@@ -31,9 +31,9 @@ async function perform(services: ConsoleServices, request: FastifyRequest, reply
 export async function actionRoutes(scope: FastifyInstance, services: ConsoleServices): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { ctx } = services;
-  app.post('/tickets/:ticket/start', { schema: { params: TicketParams, body: ActionForm } }, async (request, reply) =>
+  app.post('/tickets/:ticket/start', { config: { auth: 'console' }, schema: { params: TicketParams, body: ActionForm } }, async (request, reply) =>
     perform(services, request, reply, request.params.ticket, request.body.return, (actor) => startTicket(ctx, request.params.ticket, actor)));
-  app.post('/tickets/:ticket/end', { schema: { params: TicketParams, body: ActionForm } }, async (request, reply) => {
+  app.post('/tickets/:ticket/end', { config: { auth: 'console' }, schema: { params: TicketParams, body: ActionForm } }, async (request, reply) => {
     const reason = request.body.reason?.trim() || 'ended by the operator';
     return perform(services, request, reply, request.params.ticket, request.body.return,
       (actor) => closeTicket(ctx, { ticket: request.params.ticket, state: 'ended', actor, reason }));

@@ -72,13 +72,13 @@ export async function authRoutes(scope: FastifyInstance, services: ConsoleServic
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { ctx, sessions, limiter } = services;
 
-  app.get('/login', { config: { public: true }, schema: { querystring: LoginQuery } }, async (request, reply) => {
+  app.get('/login', { config: { public: true, auth: 'public' }, schema: { querystring: LoginQuery } }, async (request, reply) => {
     const session = await sessions.find(request.cookies[SESSION_COOKIE], false);
     if (session !== null) return reply.redirect(safeReturn(request.query.next), 303);
     return showLogin(request, reply, { name: '', next: safeReturn(request.query.next), notice: null });
   });
 
-  app.post('/login', { config: { public: true }, schema: { body: LoginForm } }, async (request, reply) => {
+  app.post('/login', { config: { public: true, auth: 'public' }, schema: { body: LoginForm } }, async (request, reply) => {
     const { name, password } = request.body;
     const next = safeReturn(request.body.next);
     try {
@@ -101,7 +101,7 @@ export async function authRoutes(scope: FastifyInstance, services: ConsoleServic
     return reply.redirect(next, 303);
   });
 
-  app.post('/logout', { schema: { body: LogoutForm } }, async (request, reply) => {
+  app.post('/logout', { config: { auth: 'console' }, schema: { body: LogoutForm } }, async (request, reply) => {
     const session = request.consoleSession;
     if (session !== null) {
       await sessions.destroy(session.id);

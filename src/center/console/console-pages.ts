@@ -59,11 +59,11 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
   const { ctx } = services;
   /** Registers `path` (the page) and `/fragments/name` (its live region) with one builder. */
   const both = <Q extends Type.TSchema>(path: string, name: string, schema: { querystring?: Q; params?: Type.TSchema }, build: (request: FastifyRequest, session: Session) => Promise<Parts>): void => {
-    app.get(path, { schema }, async (request, reply) => {
+    app.get(path, { config: { auth: 'console' }, schema }, async (request, reply) => {
       const session = sessionOf(request);
       return sendPage(reply, consolePage({ ...await build(request, session), session }));
     });
-    app.get(`/fragments/${name}`, { schema }, async (request, reply) => {
+    app.get(`/fragments/${name}`, { config: { auth: 'console' }, schema }, async (request, reply) => {
       const parts = await build(request, sessionOf(request));
       return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(parts.region.text);
     });
@@ -73,11 +73,11 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
     const model = await queueModel(services, request.query as Type.Static<typeof QueueQuery>, session);
     return { title: 'Tickets', active: 'queue', intro: queueIntro(model), region: queueRegion(model), live: { src: queueHref(model.query, true), on: ['tickets'] } };
   });
-  app.get('/tickets/:ticket', { schema: { params: TicketParams } }, async (request, reply) => {
+  app.get('/tickets/:ticket', { config: { auth: 'console' }, schema: { params: TicketParams } }, async (request, reply) => {
     const session = sessionOf(request);
     return sendPage(reply, consolePage({ ...await ticketParts(services, request.params.ticket, session), session }));
   });
-  app.get('/fragments/tickets/:ticket', { schema: { params: TicketParams } }, async (request, reply) => {
+  app.get('/fragments/tickets/:ticket', { config: { auth: 'console' }, schema: { params: TicketParams } }, async (request, reply) => {
     const parts = await ticketParts(services, request.params.ticket, sessionOf(request));
     return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(parts.region.text);
   });

@@ -59,9 +59,9 @@ async function consoleScope(scope: FastifyInstance, ctx: CenterContext): Promise
   });
   await sessionGuard(scope, services);
   const script = consoleScript();
-  scope.get('/assets/console.css', { config: { public: true } }, async (_request, reply) =>
+  scope.get('/assets/console.css', { config: { public: true, auth: 'public' } }, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_CSS));
-  scope.get('/assets/console.js', { config: { public: true } }, async (_request, reply) =>
+  scope.get('/assets/console.js', { config: { public: true, auth: 'public' } }, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(script));
   await authRoutes(scope, services);
   await pageRoutes(scope, services);
@@ -70,6 +70,6 @@ async function consoleScope(scope: FastifyInstance, ctx: CenterContext): Promise
 
 /** The center plugin: `/console/…`, and `/` sending a browser there. */
 export async function consolePlugin(app: FastifyInstance, ctx: CenterContext): Promise<void> {
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 302));
+  app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 302));
   await app.register(async (scope) => { await consoleScope(scope, ctx); }, { prefix: '/console' });
 }

@@ -15,7 +15,7 @@ void test('center: exactly the pinned command line', () => {
   assert.deepEqual(centerArgv(files, plan), [
     'center', '--listen', '10.10.0.2:8443', '--tls-cert', `${dir}/center.pem`, '--tls-key', `${dir}/center.key`,
     '--db', `${dir}/center/center.db`, '--pool', '100.64.0.0/10', '--enroll-secret-file', `${dir}/enroll.secret`,
-    '--hub-token-file', `${dir}/hub.token`, '--operator-token-file', `${dir}/operator.token`,
+    '--operator-token-file', `${dir}/operator.token`,
     '--console-listen', '127.0.0.1:8080', '--log-level', 'info',
   ]);
 });
@@ -24,7 +24,7 @@ void test('hub: exactly the pinned command line', () => {
   const hub = plan.hubs[1];
   assert.ok(hub !== undefined);
   assert.deepEqual(hubArgv(files, hub), [
-    'hub', '--center', 'https://10.10.0.2:8443', '--center-ca', `${dir}/ca.pem`, '--name', 'hub2', '--hub-token-file', `${dir}/hub.token`,
+    'hub', '--center', 'https://10.10.0.2:8443', '--center-ca', `${dir}/ca.pem`, '--name', 'hub2', '--hub-token-file', `${dir}/hub2.token`,
     '--endpoint', '10.10.0.12:51820', '--block', '100.64.1.0/24', '--capacity', '250', '--dataplane', 'wireguard',
     '--state-dir', `${dir}/hub2`, '--iface', 'kh-h2', '--log-level', 'info',
   ]);

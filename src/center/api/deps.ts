@@ -1,0 +1,18 @@
+// What the center's API routes are handed: the context, the watch hub, the event feed and the optional console hooks.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { CenterContext } from '../context.ts';
+import type { EventFeed } from '../event-feed.ts';
+import type { WatchHub } from '../watch-hub.ts';
+
+/** Who is asking: a console session (when the console is mounted) or the operator token. */
+export type OperatorAuthenticator = (request: FastifyRequest) => Promise<string | null>;
+
+export interface ApiDeps {
+  ctx: CenterContext;
+  watch: WatchHub;
+  feed: EventFeed;
+  /** Extra route sets (the console) registered on the same app. */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** A console session accepted on the operator API next to the token. */
+  operatorSession?: OperatorAuthenticator;
+}

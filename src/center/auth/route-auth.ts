@@ -1,0 +1,63 @@
+// Authentication as a property of the route that matched: every route declares `config.auth`, one set of hooks enforces it.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AuthError, KeyholeError } from '../../protocol/errors.ts';
+import type { CenterContext } from '../context.ts';
+import { precheckSignature } from './signature-precheck.ts';
+
+/**
+ * Who may call a route: `site` (signed with the site's secret), `site-enroll` (signed with the fleet
+ * secret), `hub` (the hub's own token, for its own `:hub` only), `operator` (token or console session),
+ * `console` (a console session; the console's guard decides, this hook checks it did), `public`.
+ */
+export const ROUTE_AUTHS = ['public', 'site', 'site-enroll', 'hub', 'operator', 'console'] as const;
+export type RouteAuth = (typeof ROUTE_AUTHS)[number];
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's auth decision; a route without one cannot be registered. */
+    auth?: RouteAuth;
+  }
+}
+
+export interface RouteAuthenticators {
+  /** Runs in onRequest: the token and the `:hub` it may act on. */
+  hub(request: FastifyRequest): Promise<void>;
+  /** Runs in onRequest: a console session or the operator token; sets `request.operator`. */
+  operator(request: FastifyRequest): Promise<void>;
+  /** Runs in preValidation, once the body arrived: the MAC, replay; sets `request.siteId`. */
+  site(request: FastifyRequest, enroll: boolean): Promise<void>;
+}
+
+function isRouteAuth(value: unknown): value is RouteAuth {
+  return typeof value === 'string' && (ROUTE_AUTHS as readonly string[]).includes(value);
+}
+
+/** The auth decision of the route a request matched; `null` only for the not-found handler. */
+function authOf(request: FastifyRequest): RouteAuth | null {
+  const auth = request.routeOptions.config.auth;
+  return isRouteAuth(auth) ? auth : null;
+}
+
+/** Installs the hooks on the root app, before any route is registered. */
+export function enforceRouteAuth(app: FastifyInstance, ctx: CenterContext, authenticate: RouteAuthenticators): void {
+  app.addHook('onRoute', (route) => {
+    if (!isRouteAuth(route.config?.auth)) {
+      throw new KeyholeError('INTERNAL', `route ${String(route.method)} ${route.url} declares no auth (config.auth: ${ROUTE_AUTHS.join(' | ')})`);
+    }
+  });
+  app.addHook('onRequest', async (request) => {
+    const auth = authOf(request);
+    if (auth === 'site' || auth === 'site-enroll') precheckSignature(request, ctx.now(), ctx.config.maxSkewMs);
+    else if (auth === 'hub') await authenticate.hub(request);
+    else if (auth === 'operator') await authenticate.operator(request);
+  });
+  app.addHook('preValidation', async (request) => {
+    const auth = authOf(request);
+    if (auth === 'site' || auth === 'site-enroll') await authenticate.site(request, auth === 'site-enroll');
+  });
+  // The console's own guard (in its scope) loads the session; a console route it let through without one is a bug.
+  app.addHook('preHandler', async (request) => {
+    if (authOf(request) !== 'console') return;
+    if ((request as { consoleSession?: unknown }).consoleSession == null) throw new AuthError('TOKEN_BAD', 'this page needs a console session');
+  });
+}
