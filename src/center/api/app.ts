@@ -10,6 +10,7 @@ import type { CenterContext } from '../context.ts';
 import type { EventFeed } from '../event-feed.ts';
 import type { WatchHub } from '../watch-hub.ts';
 import { siteRoutes } from './site-routes.ts';
+import { enrollRoutes, enrollTokenRoutes } from './enroll-routes.ts';
 import { hubRoutes } from './hub-routes.ts';
 import { operatorRoutes, type OperatorAuthenticator } from './operator-routes.ts';
 
@@ -82,6 +83,8 @@ export async function buildApi(deps: ApiDeps, options: { https?: HttpsOptions | 
   });
   app.get(ROUTES.health, { schema: { hide: true } }, async () => ({ ok: true }));
   await app.register(async (scope) => { await siteRoutes(scope, deps); });
+  await app.register(async (scope) => { await enrollRoutes(scope, deps); });
+  await app.register(async (scope) => { await enrollTokenRoutes(scope, deps); });
   await app.register(async (scope) => { await hubRoutes(scope, deps); });
   await app.register(async (scope) => { await operatorRoutes(scope, deps); });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
