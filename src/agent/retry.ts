@@ -15,7 +15,7 @@ export async function untilReached<T>(what: string, attempt: () => Promise<T>, l
       return await attempt();
     } catch (err) {
       if (signal.aborted) break;
-      if (err instanceof KeyholeError && err.code !== 'CENTER_UNREACHABLE' && err.code !== 'UNAVAILABLE') throw err;
+      if (err instanceof KeyholeError && err.code !== 'CENTER_UNREACHABLE' && err.code !== 'UNAVAILABLE' && err.code !== 'RATE_LIMITED') throw err;
       log.warn({ err, ms: wait }, `center unreachable; retrying ${what}`);
       await sleep(wait, signal);
       wait = Math.min(wait * 2, 30_000);

@@ -20,6 +20,14 @@ export interface CenterConfig {
   /** Persistent keepalive the sites use, in seconds. */
   keepaliveSeconds: number;
   maxSkewMs: number;
+  /** Whether the fleet enrollment secret may enroll unknown ids (`--enroll-fleet-secret`, default on). */
+  enrollFleetSecret?: boolean;
+  /** Enrollment attempts allowed per client address and fleet-wide in each window. */
+  enrollRate?: { perAddress: number; fleet: number; windowMs: number };
+  /** A site that made no signed call this long after it enrolled is removed (default 24 h). */
+  enrollConfirmMs?: number;
+  /** A site not heard from this long, with no open ticket, is removed (`--site-expiry`, default 90 d). */
+  siteExpiryMs?: number;
 }
 
 /** Who changed something, for the audit trail: `site:ID`, `hub:NAME`, `operator:NAME`, or `center`. */

@@ -1,12 +1,14 @@
-// Enrollment (DESIGN step 1): create or replace a site record and answer its own secrets sealed to its public key.
+// Enrollment (DESIGN step 1): create a site record, or re-key a pinned one, and answer its own secrets sealed to its public key.
 import { randomBytes } from 'node:crypto';
-import { KeyholeError } from '../protocol/errors.ts';
+import { AuthError, KeyholeError } from '../protocol/errors.ts';
 import { cidrsOverlap, formatCidr, parseCidr } from '../protocol/ip.ts';
 import { seal } from '../protocol/sealing.ts';
+import { secretsEqual } from '../protocol/signing.ts';
 import type { EnrollRequest, EnrollResponse } from '../protocol/schemas/site-api.ts';
-import { audit } from './audit.ts';
-import type { CenterContext } from './context.ts';
-import { bumpHub, bumpSite, transact } from './transaction.ts';
+import { audit, type AuditEntry } from './audit.ts';
+import { pinned, type EnrollProof } from './auth/enroll-auth.ts';
+import type { CenterContext, Tx } from './context.ts';
+import { bumpHub, bumpSite, lockable, transact } from './transaction.ts';
 
 /** Refuses a LAN that overlaps the pool: its devices could not be told apart from leases. */
 export function checkLan(pool: ReturnType<typeof parseCidr>, lan: readonly string[]): string[] {
@@ -19,16 +21,50 @@ export function checkLan(pool: ReturnType<typeof parseCidr>, lan: readonly strin
   });
 }
 
-export async function enrollSite(ctx: CenterContext, site: string, request: EnrollRequest, publicAddress: string | null): Promise<EnrollResponse> {
+interface Existing { public_key: string; secret: string }
+
+/**
+ * Re-checks the proof under the site's row lock (a concurrent enrollment may have won meanwhile) and
+ * spends a one-time token. Returns the audit action: a re-key of an enrolled site is an alert.
+ */
+async function admit(trx: Tx, proof: EnrollProof, existing: Existing | undefined, now: number): Promise<{ action: string; alert: boolean }> {
+  switch (proof.via) {
+    case 'fleet':
+      if (existing !== undefined) throw pinned(proof.site);
+      return { action: 'site.enrolled', alert: false };
+    case 'site-secret':
+      if (existing === undefined || !secretsEqual(existing.secret, proof.secret)) {
+        throw new AuthError('SIGNATURE_BAD', `the secret that signed this request is no longer site ${proof.site}'s (rotated meanwhile, or the site was removed)`);
+      }
+      return { action: 'site.rekeyed', alert: true };
+    case 'token': {
+      const spent = await trx.deleteFrom('enroll_tokens').where('site', '=', proof.site).where('token_hash', '=', proof.tokenHash)
+        .where('expires_at', '>', now).executeTakeFirst();
+      if (Number(spent.numDeletedRows) !== 1) throw new AuthError('ENROLL_TOKEN_BAD', `the enrollment token for site ${proof.site} was used meanwhile`);
+      return existing === undefined ? { action: 'site.enrolled', alert: false } : { action: 'site.reset', alert: true };
+    }
+    default:
+      return proof satisfies never;
+  }
+}
+
+export async function enrollSite(ctx: CenterContext, proof: EnrollProof, request: EnrollRequest, publicAddress: string | null): Promise<EnrollResponse> {
+  const { site } = proof;
   const lan = checkLan(ctx.config.pool, request.lan);
   const secret = randomBytes(32).toString('base64');
   const presharedKey = randomBytes(32).toString('base64');
-  // Seal first: a key that is not a valid X25519 point is refused before anything is stored.
+  // Seal first: a key that is not a valid X25519 point is refused before anything is stored. Only the
+  // holder of the new private key can open the answer, so a new key is proven by using the new secret.
   const sealed = await seal(request.publicKey, new TextEncoder().encode(JSON.stringify({ secret, presharedKey })), site);
-  await transact(ctx, async (trx, changes) => {
+  const action = await transact(ctx, async (trx, changes) => {
     const now = ctx.now();
-    const existing = await trx.selectFrom('sites').select('public_key').where('id', '=', site).executeTakeFirst();
-    const values = { public_key: request.publicKey, secret, psk: presharedKey, lan: JSON.stringify(lan), public_address: publicAddress, last_seen_at: now };
+    const existing = await lockable(ctx, trx.selectFrom('sites').select(['public_key', 'secret']).where('id', '=', site)).executeTakeFirst();
+    const { action, alert } = await admit(trx, proof, existing, now);
+    // A new identity has not called yet: last_seen_at stays empty until its first signed call confirms it.
+    const values = {
+      public_key: request.publicKey, secret, psk: presharedKey, lan: JSON.stringify(lan), public_address: publicAddress,
+      last_seen_at: proof.via === 'site-secret' ? now : null,
+    };
     if (existing === undefined) {
       await trx.insertInto('sites').values({ id: site, enrolled_at: now, handshake_at: null, ...values }).execute();
     } else {
@@ -42,10 +78,12 @@ export async function enrollSite(ctx: CenterContext, site: string, request: Enro
       await bumpHub(trx, slot.hub);
       changes.hubs.add(slot.hub);
     }
-    await audit(trx, now, {
-      actor: `site:${site}`, action: existing === undefined ? 'site.enrolled' : 'site.reenrolled', subject: `site:${site}`,
-      detail: { publicKey: request.publicKey, lan, publicAddress, keyChanged: existing !== undefined && existing.public_key !== request.publicKey },
-    });
+    const detail: AuditEntry['detail'] = { publicKey: request.publicKey, lan, publicAddress, via: proof.via };
+    if (existing !== undefined) Object.assign(detail, { previousPublicKey: existing.public_key, keyChanged: existing.public_key !== request.publicKey });
+    if (alert) detail.severity = 'alert';
+    await audit(trx, now, { actor: `site:${site}`, action, subject: `site:${site}`, detail });
+    return action;
   });
+  if (action !== 'site.enrolled') ctx.log.warn({ site, action, via: proof.via }, 'site identity re-keyed');
   return { site, sealed };
 }

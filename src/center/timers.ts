@@ -1,7 +1,8 @@
-// The center's clock-driven work: tickets whose tunnel never came up fail, tickets past their time limit expire, old nonces go.
+// The center's clock-driven work: tickets whose tunnel never came up fail, tickets past their time limit expire, old nonces go, stale sites expire.
 import { formatDuration } from '../protocol/duration.ts';
 import type { CenterContext } from './context.ts';
 import { closeTicket, type ClosedState } from './tickets/close-ticket.ts';
+import { expireSites } from './site-expiry.ts';
 import type { TicketState } from '../protocol/schemas/common.ts';
 
 interface Due { ticket: number; state: ClosedState; from: TicketState[]; reason: string }
@@ -27,6 +28,7 @@ export async function sweep(ctx: CenterContext): Promise<number> {
     if (await closeTicket(ctx, { ticket: due.ticket, state: due.state, actor: 'center', reason: due.reason, onlyFrom: due.from })) closed++;
   }
   await ctx.db.deleteFrom('nonces').where('seen_at', '<', now - 2 * ctx.config.maxSkewMs).execute();
+  await expireSites(ctx, now);
   return closed;
 }
 

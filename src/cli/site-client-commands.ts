@@ -1,6 +1,7 @@
-// `keyhole site request|button|cancel|fault|status`: ask the running site agent through its control socket and print the answer.
+// `keyhole site request|button|cancel|fault|status|rotate-key`: ask the running site agent through its control socket and print the answer.
 import { Command, Option } from 'commander';
 import { controlRequest } from '../site/control-client.ts';
+import { KeyRotated } from '../site/control-server.ts';
 import { SiteTicket } from '../protocol/schemas/site-api.ts';
 import { parseWith } from '../protocol/validate.ts';
 import { stateDirOf } from './agent-flags.ts';
@@ -67,5 +68,10 @@ export function siteClientCommands(): Command[] {
     });
   const status = clientCommand('status', 'what the site agent holds now: enrollment, tunnel, leases')
     .action(async (flags: ClientFlags) => { process.stdout.write(`${JSON.stringify(await ask(flags, 'GET', '/status'), null, flags.json ? undefined : 2)}\n`); });
-  return [request, button, cancel, show, fault, status];
+  const rotate = clientCommand('rotate-key', 'make a new WireGuard key and enroll it with the current site secret (the old key and secret stop working)')
+    .action(async (flags: ClientFlags) => {
+      const answer = parseWith(KeyRotated, await ask(flags, 'POST', '/rotate-key'), 'the agent\'s answer');
+      process.stdout.write(flags.json ? `${JSON.stringify(answer)}\n` : `site ${answer.site}: new public key ${answer.publicKey}\n`);
+    });
+  return [request, button, cancel, show, fault, status, rotate];
 }

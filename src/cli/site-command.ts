@@ -1,4 +1,4 @@
-// `keyhole site`: the site daemon, and `keyhole site request|button|cancel|fault|status` that talk to it over its control socket.
+// `keyhole site`: the site daemon, and `keyhole site request|button|cancel|fault|status|rotate-key` that talk to it over its control socket.
 import { Command } from 'commander';
 import { runSiteAgent } from '../site/site-agent.ts';
 import { startLanServer } from '../site/lan-server.ts';
@@ -8,6 +8,8 @@ import { findLan } from '../site/lan.ts';
 import { createSiteDataplane } from '../dataplane/create-dataplane.ts';
 import { KeyholeError } from '../protocol/errors.ts';
 import { TicketRequest } from '../protocol/schemas/site-api.ts';
+import { ENROLL_TOKEN_PATTERN } from '../protocol/schemas/enroll-api.ts';
+import type { Logger } from 'pino';
 import { parseJsonWith } from '../protocol/validate.ts';
 import { addAgentFlags, centerCaOf, ifaceOf, stateDirOf, type AgentFlags } from './agent-flags.ts';
 import { createLogger } from './logger.ts';
@@ -17,7 +19,8 @@ import { siteClientCommands } from './site-client-commands.ts';
 
 interface SiteFlags extends AgentFlags {
   id: string;
-  enrollSecretFile: string;
+  enrollSecretFile?: string;
+  enrollTokenFile?: string;
   hosts: string;
   lanListen: { host: string; port: number };
   lanAddress?: string;
@@ -36,7 +39,8 @@ export function siteCommand(): Command {
   const command = new Command('site')
     .description('run a site agent on a customer gateway (or talk to one: request, button, cancel, fault, status)')
     .option('--id <site>', 'this site\'s id', nameArg)
-    .option('--enroll-secret-file <file>', 'the fleet enrollment secret')
+    .option('--enroll-secret-file <file>', 'the fleet enrollment secret (first enrollment of a new id)')
+    .option('--enroll-token-file <file>', 'a one-time enrollment token for this id (keyhole sites token|reset); used before the fleet secret')
     .option('--hosts <file>', 'host table in /etc/hosts format (address name [aliases]); `gateway` always exists')
     .option('--lan-listen <host:port>', 'the LAN address to serve the help page on (its host is the agent\'s LAN address)', hostPortArg)
     .option('--lan-address <address>', 'the agent\'s LAN address when --lan-listen is a wildcard')
@@ -56,9 +60,10 @@ export function siteCommand(): Command {
 }
 
 function requireDaemonFlags(flags: SiteFlags): SiteFlags {
-  const missing = (['id', 'enrollSecretFile', 'hosts', 'lanListen', 'center', 'dataplane'] as const)
+  const missing = (['id', 'hosts', 'lanListen', 'center', 'dataplane'] as const)
     .filter((name) => flags[name] === undefined)
     .map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (flags.enrollSecretFile === undefined && flags.enrollTokenFile === undefined) missing.push('--enroll-secret-file or --enroll-token-file');
   if (missing.length > 0) throw new KeyholeError('BAD_CONFIG', `keyhole site needs ${missing.join(', ')} (see keyhole site --help)`);
   return flags;
 }
@@ -82,13 +87,23 @@ function loadButton(path: string | undefined): TicketRequest | null {
   }
 }
 
+/** The fleet secret and the one-time token from their files (either may be absent, not both). */
+function enrollCredential(flags: SiteFlags, log: Logger): { enrollSecret: Uint8Array | null; enrollToken: string | null } {
+  const secret = flags.enrollSecretFile === undefined ? null : readSecretFile(flags.enrollSecretFile, 'enrollment secret');
+  const token = flags.enrollTokenFile === undefined ? null : readSecretFile(flags.enrollTokenFile, 'enrollment token');
+  for (const warning of [secret?.warning, token?.warning]) if (warning != null) log.warn(warning);
+  if (token !== null && !ENROLL_TOKEN_PATTERN.test(token.secret)) {
+    throw new KeyholeError('BAD_CONFIG', `${flags.enrollTokenFile} does not hold an enrollment token (as keyhole sites token|reset prints it)`);
+  }
+  return { enrollSecret: secret === null ? null : new TextEncoder().encode(secret.secret), enrollToken: token?.secret ?? null };
+}
+
 async function runSite(flags: SiteFlags): Promise<void> {
   const log = createLogger(flags.logLevel, 'keyhole-site').child({ site: flags.id });
   const wildcard = flags.lanListen.host === '0.0.0.0' || flags.lanListen.host === '::';
   if (wildcard && flags.lanAddress === undefined) throw new KeyholeError('BAD_CONFIG', '--lan-listen on all addresses needs --lan-address');
   const lan = findLan(flags.lanAddress ?? flags.lanListen.host, flags.lan);
-  const secret = readSecretFile(flags.enrollSecretFile, 'enrollment secret');
-  if (secret.warning !== null) log.warn(secret.warning);
+  const { enrollSecret, enrollToken } = enrollCredential(flags, log);
   const stateDir = stateDirOf(flags);
   const iface = ifaceOf(flags, 's', flags.id);
   const centerCa = centerCaOf(flags);
@@ -102,7 +117,7 @@ async function runSite(flags: SiteFlags): Promise<void> {
   const live = new SiteLive();
   await runDaemon(log, async (signal) => {
     const done = runSiteAgent({
-      center: flags.center, ...(centerCa === undefined ? {} : { centerCa }), id: flags.id, enrollSecret: new TextEncoder().encode(secret.secret),
+      center: flags.center, ...(centerCa === undefined ? {} : { centerCa }), id: flags.id, enrollSecret, enrollToken,
       hostsFile: flags.hosts, lanAddress: lan.address, lanPrefixes: lan.prefixes, snat: flags.snat, iface, stateDir, resyncMs: flags.resync,
       dataplane, button, teardownOnStop: !flags.keepDataplane, log, onState: (state) => live.update(state),
       monitor: { targets, intervalMs: flags.probeInterval, failures: flags.probeFailures, wanOutageMs: flags.wanOutage },

@@ -18,6 +18,8 @@ export const ROUTES = {
   ticketStart: (ticket: number) => `/v1/tickets/${ticket}/start`,
   ticketEnd: (ticket: number) => `/v1/tickets/${ticket}/end`,
   sites: '/v1/sites',
+  siteEnrollToken: (site: string) => `/v1/sites/${encodeURIComponent(site)}/enroll-token`,
+  siteReset: (site: string) => `/v1/sites/${encodeURIComponent(site)}/reset`,
   hubs: '/v1/hubs',
   pool: '/v1/pool',
   faults: '/v1/faults',

@@ -1,4 +1,4 @@
-// The site agent's control socket: a Unix socket in its state dir that `keyhole site request|button|cancel|fault` talk to.
+// The site agent's control socket: a Unix socket in its state dir that `keyhole site request|button|cancel|fault|rotate-key` talk to.
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { LogController } from 'fastify';
@@ -25,8 +25,14 @@ export type SiteStatus = Type.Static<typeof SiteStatus>;
 const TicketParams = Type.Object({ ticket: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
 const FaultAndTicket = Type.Object({ fault: Type.Integer(), ticket: SiteTicket });
 
+export const KeyRotated = Type.Object({ site: Type.String(), publicKey: Type.String() });
+export type KeyRotated = Type.Static<typeof KeyRotated>;
+
 /** Serves the control API on `stateDir/control.sock`, owner-only. Returns the app to close. */
-export async function startControlServer(stateDir: string, service: SiteService, status: () => SiteStatus, log: Logger, signal: AbortSignal): Promise<{ close(): Promise<void> }> {
+export async function startControlServer(
+  stateDir: string, service: SiteService, status: () => SiteStatus, log: Logger, signal: AbortSignal,
+  rotateKey?: (signal: AbortSignal) => Promise<KeyRotated>,
+): Promise<{ close(): Promise<void> }> {
   const path = join(stateDir, CONTROL_SOCKET);
   // A socket left by a crashed agent would make listen fail.
   if (existsSync(path)) rmSync(path);
@@ -47,6 +53,7 @@ export async function startControlServer(stateDir: string, service: SiteService,
     async (_request, reply) => reply.status(201).send(await service.pressButton(signal)));
   app.post('/faults', { schema: { body: FaultReport, response: { 201: FaultAndTicket } } },
     async (request, reply) => reply.status(201).send(await service.reportFault(request.body.code, request.body.detail, signal)));
+  if (rotateKey !== undefined) app.post('/rotate-key', { schema: { response: { 200: KeyRotated } } }, async () => rotateKey(signal));
   await app.listen({ path });
   chmodSync(path, 0o600);
   return { close: () => app.close() };

@@ -6,10 +6,12 @@ import { ensureStateDir } from '../agent/secret-files.ts';
 import { sleep } from '../agent/sleep.ts';
 import { runStateSync, type ApplyReason } from '../agent/state-sync.ts';
 import type { Observed, SiteDataplane } from '../dataplane/types.ts';
+import { KeyholeError } from '../protocol/errors.ts';
 import { ROUTES } from '../protocol/routes.ts';
 import { SiteDesiredState, type SiteObservedState, type TicketRequest } from '../protocol/schemas/site-api.ts';
 import { startControlServer, type SiteStatus } from './control-server.ts';
 import { enroll, siteSigner, storedCredentials, type SiteCredentials } from './enrollment.ts';
+import { rotateKey, settleRotation } from './enroll-rotate.ts';
 import { FaultMonitor, type ProbeTarget } from './fault-monitor.ts';
 import { HostFile } from './host-table.ts';
 import { SiteService } from './site-service.ts';
@@ -19,7 +21,9 @@ export interface SiteAgentOptions {
   center: string;
   centerCa?: string;
   id: string;
-  enrollSecret: Uint8Array;
+  /** The fleet secret and/or a one-time token for the first enrollment (a token is used first). */
+  enrollSecret: Uint8Array | null;
+  enrollToken: string | null;
   hostsFile: string;
   lanAddress: string;
   lanPrefixes: string[];
@@ -48,6 +52,8 @@ class SiteView {
   tunnelSince: number | null = null;
   kicks = 0;
   lastHealthCheck = 0;
+  /** The key was rotated: the tunnel must be applied again with the new one. */
+  rekeyed = false;
 }
 
 const KICK_AFTER_MS = 800;
@@ -60,6 +66,7 @@ const MAX_KICKS = 4;
  */
 async function siteHealthy(options: SiteAgentOptions, view: SiteView, signal: AbortSignal): Promise<boolean> {
   if ((view.state?.tunnel ?? null) === null) return true;
+  if (view.rekeyed) { view.rekeyed = false; view.appliedPlan = ''; return false; }
   // Quick checks only while a first handshake is awaited; a working tunnel is looked at every few seconds.
   if (view.tunnelSince === null && Date.now() - view.lastHealthCheck < 5000) return true;
   view.lastHealthCheck = Date.now();
@@ -75,6 +82,8 @@ async function siteHealthy(options: SiteAgentOptions, view: SiteView, signal: Ab
 export async function runSiteAgent(options: SiteAgentOptions, signal: AbortSignal): Promise<void> {
   const { log } = options;
   ensureStateDir(options.stateDir);
+  settleRotation(options.stateDir);
+  // Replaced in place by a key rotation; everything below reads it at call time.
   const keys = loadOrCreateKey(options.stateDir);
   const hosts = new HostFile(options.hostsFile, options.lanAddress);
   const client = new CenterClient({ url: options.center, ...(options.centerCa === undefined ? {} : { ca: options.centerCa }) });
@@ -82,16 +91,28 @@ export async function runSiteAgent(options: SiteAgentOptions, signal: AbortSigna
   view.credentials = storedCredentials(options.stateDir, { site: options.id, center: options.center, publicKey: keys.publicKey });
   const service = new SiteService({ client, hosts, button: options.button, log, credentials: () => view.credentials });
   const status = (): SiteStatus => statusOf(options, view, hosts);
-  const control = await startControlServer(options.stateDir, service, status, log.child({ component: 'control' }), signal);
+  const enrollInput = () => ({
+    client, site: options.id, center: options.center, enrollSecret: options.enrollSecret, enrollToken: options.enrollToken, ...keys,
+    lan: options.lanPrefixes, stateDir: options.stateDir, log,
+  });
+  const rotate = async (rotateSignal: AbortSignal) => {
+    if (view.credentials === null) throw new KeyholeError('UNAVAILABLE', 'this site is not enrolled yet: there is no key to rotate');
+    const rotated = await rotateKey(enrollInput(), view.credentials, rotateSignal);
+    Object.assign(keys, { privateKey: rotated.privateKey, publicKey: rotated.credentials.publicKey });
+    view.credentials = rotated.credentials;
+    view.rekeyed = true;
+    log.warn({ peer: keys.publicKey }, 'site key rotated');
+    return { site: options.id, publicKey: keys.publicKey };
+  };
+  const control = await startControlServer(options.stateDir, service, status, log.child({ component: 'control' }), signal, rotate);
   const lan = options.startLanServer === undefined ? null : await options.startLanServer(service, status);
-  const enrollInput = { client, site: options.id, center: options.center, enrollSecret: options.enrollSecret, ...keys, lan: options.lanPrefixes, stateDir: options.stateDir, log };
   const monitor = new FaultMonitor({
     ...options.monitor, timeoutMs: 2000, log: log.child({ component: 'monitor' }),
     resolve: (device) => hosts.get().names.get(device.toLowerCase()),
     report: async (code, detail, reportSignal) => { await service.reportFault(code, detail, reportSignal); },
   });
   try {
-    view.credentials ??= await enroll(enrollInput, signal);
+    view.credentials ??= await enroll(enrollInput(), signal);
     if (view.credentials === null) return;
     const handshake = new HandshakeWatch();
     const apply = async (state: SiteDesiredState, reason: ApplyReason, applySignal: AbortSignal) => {
@@ -112,7 +133,7 @@ export async function runSiteAgent(options: SiteAgentOptions, signal: AbortSigna
         onRefused: async (error, refusedSignal) => {
           if (error.code !== 'SITE_UNKNOWN') return false;
           log.warn('the center no longer knows this site: enrolling again');
-          view.credentials = await enroll(enrollInput, refusedSignal);
+          view.credentials = await enroll(enrollInput(), refusedSignal);
           return view.credentials !== null;
         },
       }, signal),

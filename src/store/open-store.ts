@@ -11,6 +11,7 @@ import { NodeSqliteDatabase } from './node-sqlite.ts';
 import { initial } from './migrations/202611251000-initial.ts';
 import { consoleTables } from './migrations/202611251200-console.ts';
 import { hubCredentials } from './migrations/202612011049-hub-credentials.ts';
+import { siteIdentity } from './migrations/202612011050-site-identity.ts';
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
 function migrations(dialect: StoreDialect): Record<string, Migration> {
@@ -18,6 +19,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '202611251000-initial': initial(dialect),
     '202611251200-console': consoleTables(dialect),
     '202612011049-hub-credentials': hubCredentials(),
+    '202612011050-site-identity': siteIdentity(),
   };
 }
 

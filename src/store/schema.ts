@@ -119,6 +119,24 @@ export interface NoncesTable {
   seen_at: Millis;
 }
 
+/** A one-time enrollment token an operator issued for one site id (`keyhole sites token|reset`). */
+export interface EnrollTokensTable {
+  site: string;
+  /** SHA-256 of the token, hex. */
+  token_hash: string;
+  purpose: 'enroll' | 'reset';
+  created_by: string;
+  created_at: Millis;
+  expires_at: Millis;
+}
+
+/** Enrollment attempts in the current fixed window, per address (`addr:IP`) and fleet-wide (`fleet`). */
+export interface EnrollLimitsTable {
+  key: string;
+  window_start: Millis;
+  count: number;
+}
+
 export interface Database {
   sites: SitesTable;
   hubs: HubsTable;
@@ -129,6 +147,8 @@ export interface Database {
   faults: FaultsTable;
   audit: AuditTable;
   nonces: NoncesTable;
+  enroll_tokens: EnrollTokensTable;
+  enroll_limits: EnrollLimitsTable;
 }
 
 export type SiteRow = Selectable<SitesTable>;

@@ -15,15 +15,11 @@ before(async () => {
 });
 after(async () => { await h.close(); });
 
-test('enrollment answers secrets only the site can open; re-enrollment replaces them', async () => {
-  const again = await h.enroll('site1');
-  assert.notDeepEqual(again.secret, site.secret, 'a fresh secret');
-  const old = await h.site(site, 'GET', '/v1/site/state');
-  assert.equal(old.status, 401, 'the replaced secret no longer signs');
-  assert.equal(old.body.error.code, 'SIGNATURE_BAD');
-  site = again;
+test('enrollment answers secrets only the site can open; the fleet secret cannot enroll the id again', async () => {
+  await assert.rejects(h.enroll('site1'), /SITE_PINNED/);
+  assert.equal((await h.site(site, 'GET', '/v1/site/state')).status, 200, 'the enrolled secret still signs');
   const events = (await h.operator('GET', '/v1/audit?subject=site:site1')).body.map((e: { action: string }) => e.action);
-  assert.deepEqual(events, ['site.reenrolled', 'site.enrolled']);
+  assert.deepEqual(events, ['site.enrolled']);
 });
 
 test('a replayed request is refused even though its MAC is good, and changes nothing', async () => {

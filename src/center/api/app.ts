@@ -11,6 +11,7 @@ import { enforceRouteAuth } from '../auth/route-auth.ts';
 import { agentAuthenticators } from './authenticators.ts';
 import type { ApiDeps } from './deps.ts';
 import { siteRoutes } from './site-routes.ts';
+import { enrollRoutes, enrollTokenRoutes } from './enroll-routes.ts';
 import { hubRoutes } from './hub-routes.ts';
 import { operatorRoutes } from './operator-routes.ts';
 
@@ -78,6 +79,8 @@ export async function buildApi(deps: ApiDeps, options: { https?: HttpsOptions | 
   });
   app.get(ROUTES.health, { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ ok: true }));
   await app.register(async (scope) => { await siteRoutes(scope, deps); });
+  await app.register(async (scope) => { await enrollRoutes(scope, deps); });
+  await app.register(async (scope) => { await enrollTokenRoutes(scope, deps); });
   await app.register(async (scope) => { await hubRoutes(scope, deps); });
   await app.register(async (scope) => { await operatorRoutes(scope, deps); });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);

@@ -28,8 +28,10 @@ export function agentAuthenticators(deps: ApiDeps): RouteAuthenticators {
       request.operator = 'operator:token';
     },
     async site(request: FastifyRequest, enroll: boolean) {
-      request.siteId = await authenticateSite(ctx, request, { enroll });
-      if (!enroll) await markSiteSeen(ctx, request.siteId, request.ip);
+      // Enrollment proves itself in its own scope (api/enroll-routes.ts): token, site secret or fleet secret.
+      if (enroll) return;
+      request.siteId = await authenticateSite(ctx, request);
+      await markSiteSeen(ctx, request.siteId, request.ip);
     },
   };
 }

@@ -1,15 +1,14 @@
-// The site-facing API: enrollment, tickets, faults, desired state (fetch and watch) and observed state; all signed.
+// The site-facing API: tickets, faults, desired state (fetch and watch) and observed state; all signed (enrollment: enroll-routes.ts).
 import Type from 'typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ROUTES } from '../../protocol/routes.ts';
 import { ErrorBodySchema } from '../../protocol/schemas/common.ts';
 import {
-  EnrollRequest, EnrollResponse, FaultAnswer, FaultReport, SiteDesiredState, SiteObservedState, SiteTicket, TicketRequest,
+  FaultAnswer, FaultReport, SiteDesiredState, SiteObservedState, SiteTicket, TicketRequest,
 } from '../../protocol/schemas/site-api.ts';
 import { KeyholeError } from '../../protocol/errors.ts';
 import { siteDesiredState } from '../desired-state.ts';
-import { enrollSite } from '../enroll.ts';
 import { recordFault } from '../faults.ts';
 import { recordSiteObserved } from '../observed.ts';
 import { closeTicket } from '../tickets/close-ticket.ts';
@@ -30,10 +29,6 @@ function siteOf(request: FastifyRequest): string {
 
 export async function siteRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.post(ROUTES.enroll, {
-    config: { auth: 'site-enroll' },
-    schema: { summary: 'Enroll a site (signed with the fleet enrollment secret)', tags: ['site'], security, body: EnrollRequest, response: { 200: EnrollResponse, ...errors } },
-  }, async (request) => enrollSite(ctx, siteOf(request), request.body, request.ip));
 
   app.post(ROUTES.siteTickets, {
     config,

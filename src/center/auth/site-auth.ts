@@ -1,4 +1,4 @@
-// Authenticates signed site requests: MAC with the site's secret (or the fleet enrollment secret), clock skew, replay.
+// Authenticates signed site requests: MAC with the site's secret, clock skew, replay (enrollment: auth/enroll-auth.ts).
 import type { FastifyRequest } from 'fastify';
 import { AuthError } from '../../protocol/errors.ts';
 import { readSignatureClaims, verifySignature } from '../../protocol/signing.ts';
@@ -13,29 +13,22 @@ declare module 'fastify' {
   }
 }
 
-const SITE_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const SITE_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-async function consumeNonce(ctx: CenterContext, site: string, nonce: string, now: number): Promise<void> {
+/** Records a request's nonce; a second use of one is NONCE_REPLAYED (shared by every replica through the store). */
+export async function consumeNonce(ctx: CenterContext, site: string, nonce: string, now: number): Promise<void> {
   const result = await ctx.db.insertInto('nonces').values({ site, nonce, seen_at: now })
     .onConflict((oc) => oc.columns(['site', 'nonce']).doNothing()).executeTakeFirst();
   if (Number(result.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new AuthError('NONCE_REPLAYED', 'this request was seen before (nonce replayed)');
 }
 
-/**
- * Checks a signed request. With `enroll`, the key is the fleet enrollment secret and the site need
- * not exist yet; otherwise the key is the site's own secret. Returns the proven site id.
- */
-export async function authenticateSite(ctx: CenterContext, request: FastifyRequest, options: { enroll: boolean }): Promise<string> {
+/** Checks a request signed with the site's own secret. Returns the proven site id. */
+export async function authenticateSite(ctx: CenterContext, request: FastifyRequest): Promise<string> {
   const claims = readSignatureClaims(request.headers);
   if (!SITE_ID.test(claims.site)) throw new AuthError('SIGNATURE_MISSING', 'x-keyhole-site is not a valid site id');
-  let key: Uint8Array;
-  if (options.enroll) {
-    key = ctx.config.enrollSecret;
-  } else {
-    const site = await ctx.db.selectFrom('sites').select('secret').where('id', '=', claims.site).executeTakeFirst();
-    if (site === undefined) throw new AuthError('SITE_UNKNOWN', `site ${claims.site} is not enrolled`);
-    key = Buffer.from(site.secret, 'base64');
-  }
+  const site = await ctx.db.selectFrom('sites').select('secret').where('id', '=', claims.site).executeTakeFirst();
+  if (site === undefined) throw new AuthError('SITE_UNKNOWN', `site ${claims.site} is not enrolled`);
+  const key = Buffer.from(site.secret, 'base64');
   const now = ctx.now();
   verifySignature(key, claims, { method: request.method, path: request.url, body: request.rawBody ?? '' }, now, ctx.config.maxSkewMs);
   await consumeNonce(ctx, claims.site, claims.nonce, now);
