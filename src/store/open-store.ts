@@ -10,12 +10,14 @@ import { dialectOf, type StoreDialect } from './dialect.ts';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
 import { initial } from './migrations/202611251000-initial.ts';
 import { consoleTables } from './migrations/202611251200-console.ts';
+import { consoleLimits } from './migrations/202612011050-console-limits.ts';
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
 function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '202611251000-initial': initial(dialect),
     '202611251200-console': consoleTables(dialect),
+    '202612011050-console-limits': consoleLimits(),
   };
 }
 
