@@ -12,6 +12,7 @@ import { initial } from './migrations/202611251000-initial.ts';
 import { consoleTables } from './migrations/202611251200-console.ts';
 import { hubCredentials } from './migrations/202612011049-hub-credentials.ts';
 import { siteIdentity } from './migrations/202612011050-site-identity.ts';
+import { consoleLimits } from './migrations/202612011050-console-limits.ts';
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
 function migrations(dialect: StoreDialect): Record<string, Migration> {
@@ -20,6 +21,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '202611251200-console': consoleTables(dialect),
     '202612011049-hub-credentials': hubCredentials(),
     '202612011050-site-identity': siteIdentity(),
+    '202612011050-console-limits': consoleLimits(),
   };
 }
 

@@ -13,7 +13,9 @@ import { LoginForm, LoginQuery, LogoutForm, safeReturn } from './console-forms.t
 import type { ConsoleServices } from './console-services.ts';
 import { loginPage } from './login-page.ts';
 import { checkLogin } from './operators.ts';
-import { Sessions, type Session } from './sessions.ts';
+import { formKey } from './form-key.ts';
+import type { LoginAttempt } from './login-limiter.ts';
+import { Sessions, SESSION_ID, type Session } from './sessions.ts';
 
 export const SESSION_COOKIE = 'keyhole_session';
 const LOGIN_COOKIE = 'keyhole_login';
@@ -51,21 +53,30 @@ export async function sessionGuard(app: FastifyInstance, services: ConsoleServic
   app.addHook('preValidation', async (request) => {
     if (request.method !== 'POST') return;
     const token = (request.body as Record<string, unknown> | null | undefined)?.['_csrf'];
+    const key = await formKey(services.ctx.db);
     const ok = request.routeOptions.url === '/console/login'
-      ? csrfValid(request.cookies[LOGIN_COOKIE], 'login', token)
-      : request.consoleSession !== null && csrfValid(request.consoleSession.id, 'console', token);
+      ? csrfValid(key, loginBinding(request.cookies[LOGIN_COOKIE]), token)
+      : request.consoleSession !== null && await services.sessions.csrfValid(request.consoleSession, token);
     if (!ok) throw new KeyholeError('CSRF_BAD', 'This form is missing its security token or the token is out of date, so it was refused. Go back, reload the page and try again.');
   });
 }
 
-function showLogin(request: FastifyRequest, reply: FastifyReply, fields: { name: string; next: string; notice: { kind: 'error' | 'ok'; text: string } | null }, status = 200): FastifyReply {
+/**
+ * The login form's token is an HMAC under the center's form key of the browser's login cookie: a
+ * cookie value the client picks yields no token, since only the center knows the key.
+ */
+function loginBinding(cookie: string | undefined): string | undefined {
+  return cookie !== undefined && SESSION_ID.test(cookie) ? `login:${cookie}` : undefined;
+}
+
+async function showLogin(services: ConsoleServices, request: FastifyRequest, reply: FastifyReply, fields: { name: string; next: string; notice: { kind: 'error' | 'ok'; text: string } | null }, status = 200): Promise<FastifyReply> {
   let binding = request.cookies[LOGIN_COOKIE];
-  if (binding === undefined || !/^[A-Za-z0-9_-]{43}$/.test(binding)) {
+  if (binding === undefined || !SESSION_ID.test(binding)) {
     binding = randomBytes(32).toString('base64url');
     reply.setCookie(LOGIN_COOKIE, binding, cookieOptions(request));
   }
-  return reply.status(status).type('text/html; charset=utf-8')
-    .send(documentText(loginPage({ csrf: csrfToken(binding, 'login'), ...fields })));
+  const csrf = csrfToken(await formKey(services.ctx.db), `login:${binding}`);
+  return reply.status(status).type('text/html; charset=utf-8').send(documentText(loginPage({ csrf, ...fields })));
 }
 
 export async function authRoutes(scope: FastifyInstance, services: ConsoleServices): Promise<void> {
@@ -75,25 +86,26 @@ export async function authRoutes(scope: FastifyInstance, services: ConsoleServic
   app.get('/login', { config: { public: true, auth: 'public' }, schema: { querystring: LoginQuery } }, async (request, reply) => {
     const session = await sessions.find(request.cookies[SESSION_COOKIE], false);
     if (session !== null) return reply.redirect(safeReturn(request.query.next), 303);
-    return showLogin(request, reply, { name: '', next: safeReturn(request.query.next), notice: null });
+    return showLogin(services, request, reply, { name: '', next: safeReturn(request.query.next), notice: null });
   });
 
   app.post('/login', { config: { public: true, auth: 'public' }, schema: { body: LoginForm } }, async (request, reply) => {
     const { name, password } = request.body;
     const next = safeReturn(request.body.next);
+    let attempt: LoginAttempt;
     try {
-      await limiter.check(request.ip, name);
+      // Reserved before the password is hashed: concurrent guesses cannot all slip under the limit.
+      attempt = await limiter.reserve(request.ip, name);
     } catch (error) {
       if (!(error instanceof KeyholeError)) throw error;
-      return showLogin(request, reply, { name, next, notice: { kind: 'error', text: error.message } }, 429);
+      return showLogin(services, request, reply, { name, next, notice: { kind: 'error', text: error.message } }, 429);
     }
     const operator = name === '' || password === '' ? null : await checkLogin(ctx.db, name.trim(), password);
     if (operator === null) {
-      await limiter.fail(request.ip, name);
       request.log.warn({ ip: request.ip, component: 'console' }, 'console login refused');
-      return showLogin(request, reply, { name, next, notice: { kind: 'error', text: 'Wrong operator name or password.' } }, 401);
+      return showLogin(services, request, reply, { name, next, notice: { kind: 'error', text: 'Wrong operator name or password.' } }, 401);
     }
-    await limiter.succeed(operator);
+    await limiter.succeed(attempt);
     const session = await sessions.create(operator);
     await audit(ctx.db, ctx.now(), { actor: `operator:${operator}`, action: 'operator.login', subject: `operator:${operator}`, detail: { ip: request.ip } });
     reply.clearCookie(LOGIN_COOKIE, cookieOptions(request));
@@ -108,7 +120,7 @@ export async function authRoutes(scope: FastifyInstance, services: ConsoleServic
       await audit(ctx.db, ctx.now(), { actor: `operator:${session.operator}`, action: 'operator.logout', subject: `operator:${session.operator}` });
     }
     reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
-    return showLogin(request, reply, { name: '', next: '/console/', notice: { kind: 'ok', text: 'You are logged out.' } });
+    return showLogin(services, request, reply, { name: '', next: '/console/', notice: { kind: 'ok', text: 'You are logged out.' } });
   });
 }
 
@@ -124,7 +136,7 @@ export function consoleAuthenticator(ctx: CenterContext): OperatorAuthenticator 
     const session = await sessions.find(fastifyCookie.parse(header)[SESSION_COOKIE], false);
     if (session === null) return null;
     const safe = request.method === 'GET' || request.method === 'HEAD';
-    if (!safe && !csrfValid(session.id, 'console', request.headers[CSRF_HEADER])) return null;
+    if (!safe && !await sessions.csrfValid(session, request.headers[CSRF_HEADER])) return null;
     return `operator:${session.operator}`;
   };
 }

@@ -1,5 +1,5 @@
-// The console's tables (migration 202611251200-console) as Kysely types, and the store seen with them.
-import type { Generated, Kysely } from 'kysely';
+// The console's tables (migrations 202611251200-console, 202612011050-console-limits) as Kysely types, and the store seen with them.
+import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import type { Db } from '../context.ts';
 
@@ -21,11 +21,20 @@ export interface ConsoleSessionsTable {
   expires_at: Millis;
 }
 
-export interface ConsoleLoginFailuresTable {
-  id: Generated<number>;
-  /** `ip:ADDRESS` or `name:NAME`. */
+export interface ConsoleLoginAttemptsTable {
+  /** `ip:ADDRESS` or `name:HASH`. */
   key: string;
-  at: Millis;
+  /** When the counting window of this key began. */
+  window_start: Millis;
+  /** Attempts reserved in the window (each before its password was hashed). */
+  attempts: number;
+}
+
+export interface CenterSecretsTable {
+  name: string;
+  /** base64. */
+  value: string;
+  created_at: Millis;
 }
 
 export interface PoolSamplesTable {
@@ -38,7 +47,8 @@ export interface PoolSamplesTable {
 export interface ConsoleTables {
   operators: OperatorsTable;
   console_sessions: ConsoleSessionsTable;
-  console_login_failures: ConsoleLoginFailuresTable;
+  console_login_attempts: ConsoleLoginAttemptsTable;
+  center_secrets: CenterSecretsTable;
   pool_samples: PoolSamplesTable;
 }
 

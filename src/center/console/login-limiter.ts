@@ -1,4 +1,4 @@
-// Rate limit for console logins: failed attempts counted per source address and per name, in the store (shared by replicas).
+// Rate limit for console logins: attempts per source address and per name, reserved atomically in the store (shared by replicas) before any password is hashed.
 import { createHash } from 'node:crypto';
 import { KeyholeError } from '../../protocol/errors.ts';
 import type { Db } from '../context.ts';
@@ -6,13 +6,19 @@ import { consoleDb } from './console-db.ts';
 
 export interface LoginLimits {
   windowMs: number;
-  /** Failures per name in the window before that name is refused for the rest of it. */
+  /** Attempts per name in the window; the next one is refused for the rest of it. A success forgets the name's. */
   perName: number;
-  /** Failures per source address in the window. */
+  /** Attempts per source address in the window (a success gives its attempt back). */
   perAddress: number;
 }
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { windowMs: 15 * 60_000, perName: 5, perAddress: 20 };
+
+/** One reserved attempt: the window it was counted in, per key. */
+export interface LoginAttempt {
+  address: { key: string; windowStart: number };
+  name: { key: string; windowStart: number };
+}
 
 /** A typed name may be a password typed in the wrong box: only its hash is kept. */
 function keysOf(address: string, name: string): { address: string; name: string } {
@@ -30,35 +36,59 @@ export class LoginLimiter {
     this.#limits = limits;
   }
 
-  /** Throws RATE_LIMITED when this address or this name has failed too often lately. */
-  async check(address: string, name: string): Promise<void> {
+  /**
+   * Counts one attempt for this address and this name, or throws RATE_LIMITED when either is used up.
+   * Each count is one conditional upsert, so concurrent attempts (on any replica) can never overshoot.
+   */
+  async reserve(address: string, name: string): Promise<LoginAttempt> {
     const keys = keysOf(address, name);
-    const since = this.#now() - this.#limits.windowMs;
-    const rows = await consoleDb(this.#db).selectFrom('console_login_failures').select(['key'])
-      .select((eb) => eb.fn.countAll<number>().as('n')).select((eb) => eb.fn.min<number>('at').as('first'))
-      .where('key', 'in', [keys.address, keys.name]).where('at', '>', since).groupBy('key').execute();
-    for (const row of rows) {
-      const limit = row.key === keys.address ? this.#limits.perAddress : this.#limits.perName;
-      if (Number(row.n) >= limit) {
-        const minutes = Math.max(1, Math.ceil((Number(row.first) + this.#limits.windowMs - this.#now()) / 60_000));
-        const who = row.key === keys.address ? 'from this address' : 'for this name';
-        throw new KeyholeError('RATE_LIMITED', `Too many failed logins ${who}. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
-      }
+    const now = this.#now();
+    const byAddress = await this.#take(keys.address, this.#limits.perAddress, now);
+    if (byAddress === null) throw await this.#refusal(keys.address, 'from this address');
+    const byName = await this.#take(keys.name, this.#limits.perName, now);
+    if (byName === null) {
+      // The address did not get to try: give its attempt back, so one locked name does not lock the address.
+      await this.#giveBack(keys.address, byAddress);
+      throw await this.#refusal(keys.name, 'for this name');
     }
+    return { address: { key: keys.address, windowStart: byAddress }, name: { key: keys.name, windowStart: byName } };
   }
 
-  async fail(address: string, name: string): Promise<void> {
-    const keys = keysOf(address, name);
-    const at = this.#now();
-    await consoleDb(this.#db).insertInto('console_login_failures').values([{ key: keys.address, at }, { key: keys.name, at }]).execute();
-  }
-
-  /** A successful login forgets the name's failures (not the address's). */
-  async succeed(name: string): Promise<void> {
-    await consoleDb(this.#db).deleteFrom('console_login_failures').where('key', '=', keysOf('', name).name).execute();
+  /** A successful login forgets the name's attempts and gives the address its attempt back. */
+  async succeed(attempt: LoginAttempt): Promise<void> {
+    await consoleDb(this.#db).deleteFrom('console_login_attempts').where('key', '=', attempt.name.key).execute();
+    await this.#giveBack(attempt.address.key, attempt.address.windowStart);
   }
 
   async purge(): Promise<void> {
-    await consoleDb(this.#db).deleteFrom('console_login_failures').where('at', '<=', this.#now() - this.#limits.windowMs).execute();
+    await consoleDb(this.#db).deleteFrom('console_login_attempts').where('window_start', '<=', this.#now() - this.#limits.windowMs).execute();
+  }
+
+  /** Bumps the key's counter when it is under `limit` (or its window is over); the window's start, or null when used up. */
+  async #take(key: string, limit: number, now: number): Promise<number | null> {
+    const cutoff = now - this.#limits.windowMs;
+    const row = await consoleDb(this.#db).insertInto('console_login_attempts').values({ key, window_start: now, attempts: 1 })
+      .onConflict((oc) => oc.column('key')
+        .doUpdateSet((eb) => ({
+          attempts: eb.case().when('console_login_attempts.window_start', '<=', cutoff).then(1)
+            .else(eb('console_login_attempts.attempts', '+', 1)).end(),
+          window_start: eb.case().when('console_login_attempts.window_start', '<=', cutoff).then(now)
+            .else(eb.ref('console_login_attempts.window_start')).end(),
+        }))
+        .where((eb) => eb.or([eb('console_login_attempts.window_start', '<=', cutoff), eb('console_login_attempts.attempts', '<', limit)])))
+      .returning('window_start').executeTakeFirst();
+    return row === undefined ? null : Number(row.window_start);
+  }
+
+  async #giveBack(key: string, windowStart: number): Promise<void> {
+    await consoleDb(this.#db).updateTable('console_login_attempts').set((eb) => ({ attempts: eb('attempts', '-', 1) }))
+      .where('key', '=', key).where('window_start', '=', windowStart).where('attempts', '>', 0).execute();
+  }
+
+  async #refusal(key: string, who: string): Promise<KeyholeError> {
+    const row = await consoleDb(this.#db).selectFrom('console_login_attempts').select('window_start').where('key', '=', key).executeTakeFirst();
+    const ends = Number(row?.window_start ?? this.#now()) + this.#limits.windowMs;
+    const minutes = Math.max(1, Math.ceil((ends - this.#now()) / 60_000));
+    return new KeyholeError('RATE_LIMITED', `Too many failed logins ${who}. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
   }
 }

@@ -1,8 +1,9 @@
 // Console sessions in the store (so every center replica knows them): random ids, a lifetime, an idle timeout, logout.
 import { createHash, randomBytes } from 'node:crypto';
-import { csrfToken } from '../../protocol/csrf.ts';
+import { csrfToken, csrfValid } from '../../protocol/csrf.ts';
 import type { Db } from '../context.ts';
 import { consoleDb } from './console-db.ts';
+import { formKey } from './form-key.ts';
 
 export interface SessionPolicy {
   /** A session ends this long after login, whatever happens. */
@@ -19,7 +20,7 @@ export const DEFAULT_SESSION_POLICY: SessionPolicy = { lifetimeMs: 12 * 3_600_00
 export interface Session {
   id: string;
   operator: string;
-  /** The token every form of this session carries. */
+  /** The token every form of this session carries: an HMAC of the id under the center's form key. */
   csrf: string;
   expiresAt: number;
 }
@@ -50,7 +51,7 @@ export class Sessions {
     const expiresAt = now + this.#policy.lifetimeMs;
     await consoleDb(this.#db).insertInto('console_sessions')
       .values({ id_hash: hashOf(id), operator, created_at: now, last_seen_at: now, expires_at: expiresAt }).execute();
-    return { id, operator, csrf: csrfToken(id, 'console'), expiresAt };
+    return { id, operator, csrf: csrfToken(await formKey(this.#db), `console:${id}`), expiresAt };
   }
 
   /**
@@ -70,7 +71,12 @@ export class Sessions {
     if (touch && now - Number(row.last_seen_at) >= this.#policy.touchEveryMs) {
       await db.updateTable('console_sessions').set({ last_seen_at: now }).where('id_hash', '=', row.id_hash).execute();
     }
-    return { id, operator: row.operator, csrf: csrfToken(id, 'console'), expiresAt: Number(row.expires_at) };
+    return { id, operator: row.operator, csrf: csrfToken(await formKey(this.#db), `console:${id}`), expiresAt: Number(row.expires_at) };
+  }
+
+  /** True when `token` is this session's form token (constant time). */
+  async csrfValid(session: Session, token: unknown): Promise<boolean> {
+    return csrfValid(await formKey(this.#db), `console:${session.id}`, token);
   }
 
   async destroy(id: string): Promise<void> {

@@ -29,7 +29,8 @@ function storeTests(name: string, location: () => Promise<string>): void {
       const sessions = new Sessions(store.db, clock, policy);
       const session = await sessions.create('ann');
       assert.match(session.id, /^[A-Za-z0-9_-]{43}$/);
-      assert.ok(csrfValid(session.id, 'console', session.csrf));
+      assert.ok(await sessions.csrfValid(session, session.csrf));
+      assert.ok(!csrfValid(session.id, 'console', session.csrf), 'the token is not keyed by the session id alone');
       const found = await sessions.find(session.id, true);
       assert.equal(found?.operator, 'ann');
       assert.equal(found?.csrf, session.csrf);
@@ -88,19 +89,23 @@ function storeTests(name: string, location: () => Promise<string>): void {
       assert.equal(await checkLogin(store.db, 'nobody', 'correct horse battery'), null);
     });
 
-    test('failed logins are limited per name and per address, within a window', async () => {
+    test('login attempts are limited per name and per address, within a window; a success forgets the name', async () => {
       const limiter = new LoginLimiter(store.db, clock, { windowMs: 60_000, perName: 3, perAddress: 5 });
-      for (let i = 0; i < 3; i++) { await limiter.check('10.0.0.1', 'ann'); await limiter.fail('10.0.0.1', 'ann'); }
-      await assert.rejects(limiter.check('10.0.0.9', 'ann'), /for this name/, 'the name is limited from any address');
-      await limiter.check('10.0.0.1', 'carol');
-      await limiter.fail('10.0.0.1', 'carol');
-      await limiter.fail('10.0.0.1', 'dave');
-      await assert.rejects(limiter.check('10.0.0.1', 'erin'), /from this address/, 'the address is limited for any name');
-      await limiter.check('10.0.0.2', 'erin');
+      for (let i = 0; i < 3; i++) await limiter.reserve('10.0.0.1', 'ann');
+      await assert.rejects(limiter.reserve('10.0.0.9', 'ann'), /for this name/, 'the name is limited from any address');
+      await limiter.reserve('10.0.0.1', 'carol');
+      await limiter.reserve('10.0.0.1', 'dave');
+      await assert.rejects(limiter.reserve('10.0.0.1', 'erin'), /from this address/, 'the address is limited for any name');
+      const erin = await limiter.reserve('10.0.0.2', 'erin');
+      await limiter.succeed(erin);
+      const rows = await consoleDb(store.db).selectFrom('console_login_attempts').selectAll().execute();
+      assert.equal(rows.find((r) => r.key === 'ip:10.0.0.2')?.attempts, 0, 'a success gives the address its attempt back');
+      assert.equal(rows.filter((r) => r.key.startsWith('name:')).length, 3, 'and forgets the name (ann, carol, dave remain)');
       now += 61_000;
-      await limiter.check('10.0.0.1', 'ann');
+      await limiter.reserve('10.0.0.1', 'ann');
+      now += 61_000;
       await limiter.purge();
-      assert.equal((await consoleDb(store.db).selectFrom('console_login_failures').selectAll().execute()).length, 0);
+      assert.equal((await consoleDb(store.db).selectFrom('console_login_attempts').selectAll().execute()).length, 0);
     });
 
     test('pool samples: written when the pool changes, read back oldest first with the one before the range', async () => {
