@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPair } from '../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../src/agent/key-pair.ts';
 import { Lab } from '../src/lab/lab.ts';
 import { percentile } from './stats.ts';
 

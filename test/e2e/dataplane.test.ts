@@ -22,7 +22,7 @@ import { run, spawnDetached, SYSTEM_PATH } from '../../src/dataplane/run.ts';
 import { WireGuardSiteDataplane } from '../../src/dataplane/site-dataplane.ts';
 import type { HubPlan, Observed, SitePlan } from '../../src/dataplane/types.ts';
 import { uapiSocketPath } from '../../src/dataplane/wg-uapi.ts';
-import { generateKeyPair } from '../../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../../src/agent/key-pair.ts';
 
 const TOOLS = ['ip', 'nft', 'wg', 'wireguard-go', 'curl'];
 const id = randomBytes(3).toString('hex');
