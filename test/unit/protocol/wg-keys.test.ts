@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { InputError } from '../../../src/protocol/errors.ts';
 import { run } from '../../../src/dataplane/run.ts';
-import { isWireGuardKey, publicKeyOf } from '../../../src/protocol/wg-keys.ts';
+import { publicKeyOf } from '../../../src/protocol/wg-keys.ts';
 import { generateKeyPair } from '../../../src/agent/key-pair.ts';
 
 const hex64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
