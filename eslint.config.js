@@ -1,36 +1,109 @@
-// Lint: type-aware rules that catch what tsc does not (floating promises), and the import rules
-// that keep the architecture honest (who may import whom, see ARCHITECTURE.md).
+// Lint: type-aware rules that catch what tsc does not (floating promises), and the import boundaries that keep the
+// architecture honest. Boundaries fail closed (playwright's DEPS.list): DEPS below says, for every folder that holds
+// .ts files, which other folders its files may import; any other import fails, and so does a file in a folder DEPS
+// does not list. ARCHITECTURE.md draws the same arrows (test/unit/architecture/deps.test.ts holds them together).
+import { dirname, join, normalize, relative, sep } from 'node:path';
 import tseslint from 'typescript-eslint';
 
-const forbid = (...groups) => ({
-  'no-restricted-imports': ['error', { patterns: groups.map((group) => ({ group: [group], message: 'crosses a boundary of ARCHITECTURE.md' })) }],
-});
+const ROOT = import.meta.dirname;
+
+/**
+ * Folder → the keyhole folders its files may import (their own folder always). `X/**` allows X and all below it;
+ * the src/ entries list exactly the arrows that exist, the test and bench entries a wider reach.
+ */
+export const DEPS = {
+  'src/protocol': [],
+  'src/protocol/schemas': [],
+  'src/store': ['src/protocol', 'src/store/migrations'],
+  'src/store/migrations': ['src/store'],
+  'src/center': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center/api', 'src/center/tickets'],
+  'src/center/api': ['src/protocol', 'src/protocol/schemas', 'src/center', 'src/center/auth', 'src/center/tickets', 'src/center/views'],
+  'src/center/auth': ['src/protocol', 'src/center'],
+  'src/center/console': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center', 'src/center/api', 'src/center/tickets', 'src/center/views'],
+  'src/center/tickets': ['src/protocol', 'src/protocol/schemas', 'src/center'],
+  'src/center/views': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center'],
+  'src/agent': ['src/protocol'],
+  'src/dataplane': ['src/protocol'],
+  'src/hub': ['src/protocol', 'src/protocol/schemas', 'src/agent', 'src/dataplane'],
+  'src/site': ['src/protocol', 'src/protocol/schemas', 'src/agent', 'src/dataplane'],
+  'src/lab': ['src/protocol', 'src/protocol/schemas', 'src/dataplane'],
+  'src/cli': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center', 'src/center/console', 'src/agent', 'src/dataplane', 'src/hub', 'src/site', 'src/lab'],
+  'scripts': ['src/protocol'],
+  'test/support': ['src/**'],
+  'test/unit/agent': ['src/**', 'test/support'],
+  'test/unit/architecture': ['src/**', 'test/support'],
+  'test/unit/center': ['src/**', 'test/support'],
+  'test/unit/center/console': ['src/**', 'test/support'],
+  'test/unit/dataplane': ['src/**', 'test/support'],
+  'test/unit/docs': ['src/**', 'test/support'],
+  'test/unit/lab': ['src/**', 'test/support'],
+  'test/unit/protocol': ['src/**', 'test/support'],
+  'test/unit/site': ['src/**', 'test/support'],
+  'test/unit/support': ['test/support'],
+  'test/integration': ['src/**', 'test/support'],
+  'test/e2e': ['src/**', 'test/support'],
+  // The benchmarks share the tests' fixtures (test/support), never a test itself.
+  'bench': ['src/**', 'test/support'],
+};
+
+/** Folders that do no I/O: the contract is pure data, types and math. */
+const PURE = ['src/protocol', 'src/protocol/schemas'];
+const IO_MODULES = /^node:(fs|fs\/promises|http|https|http2|dgram|child_process)$/;
+/** The one module of src/ that spawns programs (tests start daemons themselves). */
+const SPAWNER = 'src/dataplane/run.ts';
+
+const posix = (path) => path.split(sep).join('/');
+const allows = (allowed, target) => allowed.some((a) => (a.endsWith('/**') ? target === a.slice(0, -3) || target.startsWith(a.slice(0, -2)) : target === a));
+
+const deps = {
+  meta: { type: 'problem', schema: [], docs: { description: 'imports only what DEPS allows the folder' } },
+  create(context) {
+    const file = posix(relative(ROOT, context.filename));
+    if (file.startsWith('..')) return {};
+    const folder = posix(dirname(file));
+    const allowed = DEPS[folder];
+    const check = (source) => {
+      if (source?.type !== 'Literal' || typeof source.value !== 'string') return;
+      const spec = source.value;
+      if (spec.startsWith('.')) {
+        const target = posix(dirname(normalize(join(folder, spec))));
+        if (target !== folder && !allows(allowed, target)) {
+          context.report({ node: source, message: `${folder}/ may not import ${target}/ (${spec}): see DEPS in eslint.config.js and ARCHITECTURE.md` });
+        }
+      } else if (spec === 'node:child_process' && file !== SPAWNER && !file.startsWith('test/')) {
+        context.report({ node: source, message: `only ${SPAWNER} spawns programs` });
+      } else if (PURE.includes(folder) && IO_MODULES.test(spec)) {
+        context.report({ node: source, message: `${folder}/ does no I/O (${spec})` });
+      }
+    };
+    if (allowed === undefined) {
+      return { Program: (node) => context.report({ node, message: `${folder}/ has no entry in DEPS (eslint.config.js): say what it may import` }) };
+    }
+    return {
+      ImportDeclaration: (node) => check(node.source),
+      ExportNamedDeclaration: (node) => check(node.source),
+      ExportAllDeclaration: (node) => check(node.source),
+      ImportExpression: (node) => check(node.source),
+    };
+  },
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'docs/**', '.make/**'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { keyhole: { rules: { deps } } },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: ROOT } },
     rules: {
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] }],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      'keyhole/deps': 'error',
       'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='exit']", message: 'only src/cli may call process.exit' }],
     },
   },
-  { files: ['src/cli/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'src/lab/**/*.ts'], rules: { 'no-restricted-syntax': 'off' } },
-  { files: ['src/protocol/**/*.ts'], rules: forbid('**/center/**', '**/store/**', '**/agent/**', '**/hub/**', '**/site/**', '**/dataplane/**', '**/lab/**', '**/cli/**', 'node:child_process', 'node:fs', 'node:fs/promises', 'node:http*', 'node:dgram') },
-  { files: ['src/center/**/*.ts'], rules: forbid('**/agent/**', '**/hub/**', '**/site/**', '**/dataplane/**', '**/lab/**', '**/cli/**', 'node:child_process') },
-  { files: ['src/store/**/*.ts'], rules: forbid('**/center/**', '**/agent/**', '**/hub/**', '**/site/**', '**/dataplane/**', '**/lab/**', '**/cli/**', 'node:child_process') },
-  { files: ['src/agent/**/*.ts'], rules: forbid('**/center/**', '**/store/**', '**/hub/**', '**/site/**', '**/lab/**', '**/cli/**', 'node:child_process') },
-  { files: ['src/hub/**/*.ts'], rules: forbid('**/center/**', '**/store/**', '**/site/**', '**/lab/**', '**/cli/**', 'node:child_process') },
-  { files: ['src/site/**/*.ts'], rules: forbid('**/center/**', '**/store/**', '**/hub/**', '**/lab/**', '**/cli/**', 'node:child_process') },
-  { files: ['src/dataplane/**/*.ts'], rules: forbid('**/center/**', '**/store/**', '**/agent/**', '**/hub/**', '**/site/**', '**/lab/**', '**/cli/**') },
-  { files: ['src/dataplane/**/*.ts'], ignores: ['src/dataplane/run.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [
-    { group: ['**/center/**', '**/store/**', '**/agent/**', '**/hub/**', '**/site/**', '**/lab/**', '**/cli/**'], message: 'crosses a boundary of ARCHITECTURE.md' },
-    { group: ['node:child_process'], message: 'only dataplane/run.ts spawns programs' },
-  ] }] } },
+  { files: ['src/cli/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'], rules: { 'no-restricted-syntax': 'off' } },
 );

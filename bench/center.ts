@@ -3,7 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signatureHeaders } from '../src/protocol/signing.ts';
-import { addHub, eventually, freePort, Processes } from '../test/support/processes.ts';
+import { eventually } from '../test/support/eventually.ts';
+import { addHub, freePort, Processes } from '../test/support/processes.ts';
 import { postgresUnavailable, startPostgres } from '../test/support/postgres.ts';
 import { percentile } from './stats.ts';
 

@@ -3,8 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPair } from '../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../src/agent/key-pair.ts';
 import { Lab } from '../src/lab/lab.ts';
+import { eventually } from '../test/support/eventually.ts';
 import { percentile } from './stats.ts';
 
 export interface LabBenchResult {
@@ -32,16 +33,6 @@ async function operator(lab: Lab, args: string[]): Promise<any> {
   return JSON.parse(await sh(lab, 'operator', ['keyhole', ...args, '--json']));
 }
 
-async function until<T>(check: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** Rounds of 10 tickets opened at once (one per site); each round ends them so the next builds tunnels afresh. */
 async function readyLatency(lab: Lab): Promise<number[]> {
   const samples: number[] = [];
@@ -49,14 +40,14 @@ async function readyLatency(lab: Lab): Promise<number[]> {
     const tickets = await Promise.all(Array.from({ length: SITES }, async (_, i) => JSON.parse(await sh(lab, `site${i + 1}`,
       ['keyhole', 'site', 'request', '--device', `dev${(round % 2) + 1}`, '--requester', 'bench', '--level', 'user', '--urgency', 'normal', '--json'])) as { ticket: number }));
     const numbers = new Set(tickets.map((t) => t.ticket));
-    const ready = await until(async () => {
+    const ready = await eventually('the round ready', async () => {
       const list = await operator(lab, ['tickets', 'list', '--state', 'ready', '--limit', '500']);
       const mine = (list.tickets as { ticket: number; createdAt: number; readyAt: number }[]).filter((t) => numbers.has(t.ticket));
       return mine.length === numbers.size ? mine : undefined;
-    }, 120_000);
+    }, 120_000, 250);
     samples.push(...ready.map((t) => t.readyAt - t.createdAt));
     for (const t of tickets) await operator(lab, ['tickets', 'end', String(t.ticket)]);
-    await until(async () => ((await operator(lab, ['pool'])).leased === 0 ? true : undefined), 60_000);
+    await eventually('the pool empty', async () => ((await operator(lab, ['pool'])).leased === 0 ? true : undefined), 60_000, 250);
   }
   return samples;
 }
@@ -97,7 +88,7 @@ export async function benchLab(): Promise<LabBenchResult> {
   try {
     const ready = await readyLatency(lab);
     const ticket = JSON.parse(await sh(lab, 'site1', ['keyhole', 'site', 'request', '--device', 'dev1', '--requester', 'bench', '--level', 'user', '--urgency', 'normal', '--json']));
-    await until(async () => ((await operator(lab, ['tickets', 'show', String(ticket.ticket)])).state === 'ready' ? true : undefined), 60_000);
+    await eventually(`ticket ${ticket.ticket} ready`, async () => ((await operator(lab, ['tickets', 'show', String(ticket.ticket)])).state === 'ready' ? true : undefined), 60_000, 250);
     const keyholeMbps = await iperf(lab, 'site1-dev1', 'operator', ticket.leases[0].address as string);
     const plain = await plainTunnel(lab);
     const plainMbps = await iperf(lab, 'site1', lab.addresses.hubs[0]?.node ?? 'hub1', plain);

@@ -4,8 +4,8 @@
 // plane) and Debian's chromium; the PNGs go to docs/.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { eventually } from '../test/support/processes.ts';
-import { BrowserWorld, OPERATOR } from '../test/e2e/browser-world.ts';
+import { eventually } from '../test/support/eventually.ts';
+import { BrowserWorld, OPERATOR } from '../test/support/browser-world.ts';
 
 const DOCS = resolve(import.meta.dirname, '..', 'docs');
 const HOSTS = '127.0.0.1 localhost\n192.168.1.10 nas\n192.168.1.20 printer\n192.168.1.30 camera\n192.168.1.40 thermostat\n192.168.1.50 pos-terminal\n';

@@ -1,5 +1,6 @@
 // An agent's WireGuard private key: made on first start, kept 0600 in the state dir, never sent anywhere.
-import { generateKeyPair, publicKeyOf } from '../dataplane/wg-keys.ts';
+import { publicKeyOf } from '../protocol/wg-keys.ts';
+import { generateKeyPair } from './key-pair.ts';
 import { KeyholeError } from '../protocol/errors.ts';
 import { readPrivateFile, writePrivateFile } from './secret-files.ts';
 

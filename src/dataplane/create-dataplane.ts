@@ -1,7 +1,8 @@
 // Picks the data-plane driver an agent runs with: `wireguard` (the real host) or `dry-run` (a file, for tests).
 import { DryRunHubDataplane, DryRunSiteDataplane } from './dry-run.ts';
 import { WireGuardHubDataplane } from './hub-dataplane.ts';
-import { WireGuardSiteDataplane, type WireGuardDataplaneOptions } from './site-dataplane.ts';
+import type { WireGuardDataplaneOptions } from './parts.ts';
+import { WireGuardSiteDataplane } from './site-dataplane.ts';
 import type { DataplaneKind, HubDataplane, SiteDataplane } from './types.ts';
 
 /** Options of both kinds; `dry-run` uses `stateDir`, `logger` and `now`, and ignores the rest. */

@@ -11,7 +11,7 @@ import { checkHubPlan, checkSitePlan } from './plan-check.ts';
 import { Serial } from './serial.ts';
 import { DEFAULT_MTU } from './ip-config.ts';
 import type { HubDataplane, HubFilterPlan, HubPlan, Observed, SiteDataplane, SiteNatPlan, SitePlan, TunnelObserved, TunnelPlan } from './types.ts';
-import { publicKeyOf } from './wg-keys.ts';
+import { publicKeyOf } from '../protocol/wg-keys.ts';
 
 /** The file's name in the state dir. */
 export const DRY_RUN_FILE = 'dataplane.json';

@@ -7,10 +7,9 @@ import type { NftTable } from './nftables.ts';
 import { buildHubRuleset } from './nftables-hub.ts';
 import { checkHubPlan } from './plan-check.ts';
 import { Serial } from './serial.ts';
-import type { WireGuardDataplaneOptions } from './site-dataplane.ts';
 import type { Tunnel } from './tunnel.ts';
 import type { HubDataplane, HubPlan, Observed } from './types.ts';
-import { dataplaneParts } from './parts.ts';
+import { dataplaneParts, type WireGuardDataplaneOptions } from './parts.ts';
 
 type Wait = { signal: AbortSignal };
 

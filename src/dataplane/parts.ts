@@ -2,8 +2,24 @@
 import type { Logger } from 'pino';
 import { Host } from './host.ts';
 import { NftTable } from './nftables.ts';
-import type { WireGuardDataplaneOptions } from './site-dataplane.ts';
+import type { ProcessRegistry } from './process-registry.ts';
 import { Tunnel } from './tunnel.ts';
+import type { LinkChoice } from './wireguard-link.ts';
+
+/** What a real (wireguard) data plane needs; shared by site and hub. */
+export interface WireGuardDataplaneOptions {
+  /** The agent's state dir: which interface it owns, wireguard-go pidfiles and logs. */
+  stateDir: string;
+  logger: Logger;
+  /** keyhole's nftables table (family inet); default `keyhole`. */
+  table?: string;
+  /** Act in this named namespace instead of the caller's own (tests, benchmarks, one process driving several). */
+  netns?: string;
+  /** Default `auto`: the kernel module where it exists, else wireguard-go. */
+  link?: LinkChoice;
+  /** See WireGuardGoOptions.registry. */
+  registry?: ProcessRegistry;
+}
 
 export interface DataplaneParts {
   logger: Logger;

@@ -5,7 +5,7 @@
 import { InputError } from '../protocol/errors.ts';
 import { parseAddress, parseCidr } from '../protocol/ip.ts';
 import type { HubFilterPlan, HubPlan, PeerPlan, SiteNatPlan, SitePlan, TunnelPlan } from './types.ts';
-import { isWireGuardKey } from './wg-keys.ts';
+import { isWireGuardKey } from '../protocol/wg-keys.ts';
 
 const IFACE = /^[A-Za-z0-9_.-]{1,15}$/;
 const ENDPOINT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;

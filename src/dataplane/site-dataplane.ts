@@ -7,27 +7,10 @@ import type { NftTable } from './nftables.ts';
 import { siteNatOf } from './nftables-read.ts';
 import { buildSiteRuleset } from './nftables-site.ts';
 import { checkSitePlan } from './plan-check.ts';
-import type { ProcessRegistry } from './process-registry.ts';
 import { Serial } from './serial.ts';
 import type { Tunnel } from './tunnel.ts';
 import type { NatObserved, Observed, SiteDataplane, SitePlan } from './types.ts';
-import type { LinkChoice } from './wireguard-link.ts';
-import { dataplaneParts } from './parts.ts';
-
-/** What a real (wireguard) data plane needs; shared by site and hub. */
-export interface WireGuardDataplaneOptions {
-  /** The agent's state dir: which interface it owns, wireguard-go pidfiles and logs. */
-  stateDir: string;
-  logger: Logger;
-  /** keyhole's nftables table (family inet); default `keyhole`. */
-  table?: string;
-  /** Act in this named namespace instead of the caller's own (tests, benchmarks, one process driving several). */
-  netns?: string;
-  /** Default `auto`: the kernel module where it exists, else wireguard-go. */
-  link?: LinkChoice;
-  /** See WireGuardGoOptions.registry. */
-  registry?: ProcessRegistry;
-}
+import { dataplaneParts, type WireGuardDataplaneOptions } from './parts.ts';
 
 type Wait = { signal: AbortSignal };
 

@@ -8,7 +8,7 @@ import type { ProcessRegistry } from './process-registry.ts';
 import type { TunnelObserved, TunnelPlan } from './types.ts';
 import { renderWgConfig } from './wg-config.ts';
 import { parseWgDump } from './wg-dump.ts';
-import { publicKeyOf } from './wg-keys.ts';
+import { publicKeyOf } from '../protocol/wg-keys.ts';
 import { WireGuardGoLink } from './wireguard-go-link.ts';
 import { resolveLinkKind, type LinkChoice, type LinkKind, type WireGuardLink } from './wireguard-link.ts';
 

@@ -13,24 +13,34 @@ const { values } = parseArgs({
     'ready-file': { type: 'string' },
   },
 });
+// No process.exit (only src/cli may call it): an exit code is set and the process ends once its server is closed.
+function serve(site: string, device: string): void {
+  const body = `site=${site} device=${device}`;
+  const server = createServer((request, response) => {
+    request.resume();
+    response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  });
+  server.listen(Number(values.port), values.host, () => {
+    process.stdout.write(`${JSON.stringify({ msg: 'listening', site, device, port: Number(values.port), pid: process.pid })}\n`);
+    if (values['ready-file'] !== undefined) writeFileSync(values['ready-file'], `${process.pid}\n`);
+  });
+  server.on('error', (error) => {
+    process.stderr.write(`device-service: ${error.message}\n`);
+    process.exitCode = 1;
+    server.close();
+  });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      server.close();
+      server.closeAllConnections();
+    });
+  }
+}
+
 if (values.site === undefined || values.device === undefined) {
   process.stderr.write('device-service: --site and --device are required\n');
-  process.exit(2);
-}
-const body = `site=${values.site} device=${values.device}`;
-const server = createServer((request, response) => {
-  request.resume();
-  response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  response.end(body);
-});
-server.listen(Number(values.port), values.host, () => {
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', site: values.site, device: values.device, port: Number(values.port), pid: process.pid })}\n`);
-  if (values['ready-file'] !== undefined) writeFileSync(values['ready-file'], `${process.pid}\n`);
-});
-server.on('error', (error) => {
-  process.stderr.write(`device-service: ${error.message}\n`);
-  process.exit(1);
-});
-for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(sig, () => server.close(() => process.exit(0)));
+  process.exitCode = 2;
+} else {
+  serve(values.site, values.device);
 }

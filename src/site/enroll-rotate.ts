@@ -2,7 +2,8 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile, readPrivateFile, writePrivateFile } from '../agent/secret-files.ts';
-import { generateKeyPair, publicKeyOf } from '../dataplane/wg-keys.ts';
+import { generateKeyPair } from '../agent/key-pair.ts';
+import { publicKeyOf } from '../protocol/wg-keys.ts';
 import { CREDENTIALS_FILE, enrollAs, siteSigner, type EnrollInput, type SiteCredentials } from './enrollment.ts';
 
 const KEY_FILE = 'private.key';

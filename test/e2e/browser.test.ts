@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { eventually } from '../support/processes.ts';
-import { BrowserWorld, browserPrerequisite, OPERATOR } from './browser-world.ts';
+import { eventually } from '../support/eventually.ts';
+import { BrowserWorld, browserPrerequisite, OPERATOR } from '../support/browser-world.ts';
 
 const missing = browserPrerequisite();
 if (missing !== null && process.env['CI'] === 'true') throw new Error(`browser tests: ${missing}, and CI=true forbids skipping`);

@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { Host } from '../../src/dataplane/host.ts';
@@ -22,7 +21,8 @@ import { run, spawnDetached, SYSTEM_PATH } from '../../src/dataplane/run.ts';
 import { WireGuardSiteDataplane } from '../../src/dataplane/site-dataplane.ts';
 import type { HubPlan, Observed, SitePlan } from '../../src/dataplane/types.ts';
 import { uapiSocketPath } from '../../src/dataplane/wg-uapi.ts';
-import { generateKeyPair } from '../../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../../src/agent/key-pair.ts';
+import { eventually } from '../support/eventually.ts';
 
 const TOOLS = ['ip', 'nft', 'wg', 'wireguard-go', 'curl'];
 const id = randomBytes(3).toString('hex');
@@ -63,16 +63,6 @@ async function fetchFrom(ns: string, url: string, seconds = 1): Promise<string |
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 async function buildWorld(): Promise<void> {
   for (const ns of Object.values(NS)) {
     await sh(null, 'ip', 'netns', 'add', ns);
@@ -97,7 +87,7 @@ async function buildWorld(): Promise<void> {
   for (const [name, ns] of Object.entries(NS)) {
     const server = `require('http').createServer((q, r) => r.end('${name} ' + q.socket.remoteAddress)).listen(8080, '0.0.0.0')`;
     await spawnDetached(inNs(ns).argv([process.execPath, '-e', server]), { name: `http-${name}`, output: { logger }, registry });
-    await until(`the ${name} server`, () => fetchFrom(ns, 'http://127.0.0.1:8080/'));
+    await eventually(`the ${name} server`, async () => (await fetchFrom(ns, 'http://127.0.0.1:8080/')) ?? undefined);
   }
 }
 
@@ -176,13 +166,13 @@ void describe('data plane end to end (wireguard-go, nft, namespaces)', { skip: p
     const siteObserved = await site.apply(sitePlan(), { signal: signal() });
     assert.equal(siteObserved.tunnel?.publicKey, siteKeys.publicKey);
     assert.deepEqual(siteObserved.nat?.mappings, [{ address: '100.64.0.5', lanAddress: '192.168.1.10' }]);
-    const at = await until('the site handshake', async () => handshake(await site.observe({ signal: signal() })));
+    const at = await eventually('the site handshake', async () => handshake(await site.observe({ signal: signal() })) ?? undefined);
     assert.ok(Math.abs(at - Date.now()) < 60_000);
-    await until('the hub handshake', async () => handshake(await hub.observe({ signal: signal() })));
+    await eventually('the hub handshake', async () => handshake(await hub.observe({ signal: signal() })) ?? undefined);
   });
 
   step('an operator reaches the leased device, which sees the site SNAT address', async () => {
-    assert.equal(await until('the device', () => fetchFrom(NS.operator, 'http://100.64.0.5:8080/')), 'device 192.168.1.1');
+    assert.equal(await eventually('the device', async () => (await fetchFrom(NS.operator, 'http://100.64.0.5:8080/')) ?? undefined), 'device 192.168.1.1');
     assert.equal(await fetchFrom(NS.hub, 'http://100.64.0.5:8080/'), 'device 192.168.1.1');
   });
 
@@ -216,11 +206,11 @@ void describe('data plane end to end (wireguard-go, nft, namespaces)', { skip: p
         .on('timeout', function () { console.log('fail'); this.destroy(); setTimeout(ask, 100); }).on('error', () => {});
       ask(); setTimeout(() => process.exit(0), 8000);`;
     await spawnDetached(inNs(NS.operator).argv([process.execPath, '-e', client]), { name: 'client', output: { logger: sink }, registry });
-    await until('answers on one connection', async () => results.length >= 3 && new Set(results).size === 1 && results[0]?.startsWith('ok '));
+    await eventually('answers on one connection', () => (results.length >= 3 && new Set(results).size === 1 && results[0]?.startsWith('ok ') === true ? true : undefined));
     const removedAt = Date.now();
     const observed = await site.apply(sitePlan({ leased: false }), { signal: signal() });
     assert.deepEqual(observed.nat?.mappings, []);
-    await until('the open connection to fail', async () => results.includes('fail'), 1000 + (Date.now() - removedAt));
+    await eventually('the open connection to fail', () => (results.includes('fail') ? true : undefined), 1000 + (Date.now() - removedAt));
     assert.equal(await fetchFrom(NS.operator, 'http://100.64.0.5:8080/', 1), null);
     await site.apply(sitePlan(), { signal: signal() });
     assert.equal(await fetchFrom(NS.operator, 'http://100.64.0.5:8080/'), 'device 192.168.1.1');
@@ -246,13 +236,13 @@ void describe('data plane end to end (wireguard-go, nft, namespaces)', { skip: p
   step('a killed wireguard-go is restarted by the next apply and traffic flows again', async () => {
     const pid = await sitePid();
     process.kill(pid, 'SIGKILL');
-    await until('wireguard-go to die', async () => !isAlive(pid));
+    await eventually('wireguard-go to die', () => (isAlive(pid) ? undefined : true));
     const down = await site.observe({ signal: signal() });
     assert.equal(down.tunnel, null);
     assert.match(down.warnings.join('\n'), /down/);
     await site.apply(sitePlan(), { signal: signal() });
     assert.notEqual(await sitePid(), pid);
-    assert.equal(await until('the device again', () => fetchFrom(NS.operator, 'http://100.64.0.5:8080/')), 'device 192.168.1.1');
+    assert.equal(await eventually('the device again', async () => (await fetchFrom(NS.operator, 'http://100.64.0.5:8080/')) ?? undefined), 'device 192.168.1.1');
   });
 
   step('teardown leaves no interface, table, process or socket', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Lab } from '../../src/lab/lab.ts';
 import { isAlive } from '../../src/lab/processes.ts';
+import { eventually } from '../support/eventually.ts';
 import { e2ePrerequisite, Scenario, signal, type Ticket } from './support.ts';
 
 const prerequisite = e2ePrerequisite(['sshd', 'ssh', 'ssh-keygen', 'ping']);
@@ -89,14 +90,14 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
     await s.operator(['tickets', 'start', String(t2.ticket)]);
     await s.operator(['tickets', 'end', String(t2.ticket)]);
     const ended = Date.now();
-    await s.until('the lease to stop answering', async () => ((await s.connects('operator', address, 80, 0.2)) ? undefined : true), 5000, 0);
+    await eventually('the lease to stop answering', async () => ((await s.connects('operator', address, 80, 0.2)) ? undefined : true), 5000, 0);
     const tookMs = Date.now() - ended;
     assert.ok(tookMs < 1000, `the lease answered for ${tookMs} ms after the end`);
-    await s.until('site2 torn down', async () => (!(await s.hasInterface('site2')) && !(await s.hasTable('site2')) ? true : undefined), 10_000);
-    await s.until(`${hub} without site2's peer`, async () => ((await s.hubPeers(hub)).includes(key) ? undefined : true), 10_000);
+    await eventually('site2 torn down', async () => (!(await s.hasInterface('site2')) && !(await s.hasTable('site2')) ? true : undefined), 10_000);
+    await eventually(`${hub} without site2's peer`, async () => ((await s.hubPeers(hub)).includes(key) ? undefined : true), 10_000);
     const sites = await s.operator<{ site: string; hub: string | null; openTickets: number }[]>(['sites', 'list']);
     assert.deepEqual(sites.find((x) => x.site === 'site2'), { ...sites.find((x) => x.site === 'site2'), hub: null, openTickets: 0 });
-    const pool = await s.until('site2 leases freed', async () => {
+    const pool = await eventually('site2 leases freed', async () => {
       const p = await s.operator<{ leased: number; releasing: number }>(['pool']);
       return p.releasing === 0 ? p : undefined;
     }, 10_000);
@@ -107,7 +108,7 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
     const dev = s.lab.processes().find((p) => p.node === 'site3-dev2');
     assert.ok(dev !== undefined, 'the device service of site3-dev2');
     process.kill(dev.pid, 'SIGKILL');
-    const fault = await s.until('the fault', async () => {
+    const fault = await eventually('the fault', async () => {
       const faults = await s.operator<{ site: string; code: string; ticket: number | null; detail: string }[]>(['faults', 'list']);
       return faults.find((f) => f.site === 'site3' && f.code === 'DEVICE_DOWN' && f.ticket !== null);
     }, 60_000, 1000);
@@ -119,7 +120,7 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
     assert.equal(await s.http('operator', `http://${gateway}:8080/`), 'site=site3 device=gateway');
     assert.equal(await s.ping('operator', gateway), true);
     await s.operator(['tickets', 'end', String(fault.ticket)]);
-    await s.until('the gateway closed again', async () => ((await s.connects('operator', gateway, 8080, 0.5)) ? undefined : true), 5000);
+    await eventually('the gateway closed again', async () => ((await s.connects('operator', gateway, 8080, 0.5)) ? undefined : true), 5000);
   });
 
   check('5. a real OpenSSH session runs a command on a device through its lease', async () => {
@@ -140,7 +141,7 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
       await s.exec('site1-dev1', ['mkdir', '-p', '/run/sshd']);
       await s.lab.spawnIn('site1-dev1', ['/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')], { name: 'sshd' });
       const address = lease(t1, 'dev1');
-      await s.until('sshd listening', async () => ((await s.connects('operator', address, 22, 1)) ? true : undefined), 10_000);
+      await eventually('sshd listening', async () => ((await s.connects('operator', address, 22, 1)) ? true : undefined), 10_000);
       const result = await s.exec('operator', ['ssh', '-i', join(dir, 'operator'), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
         '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `root@${address}`, 'ip -o -4 addr show; echo done-on-device']);
       assert.equal(result.code, 0, result.stderr);
@@ -155,7 +156,7 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
 
   check('5b. the help page shows the user every connection the center made, from the site\'s connection tracking', async () => {
     const t1 = opened.get('site1') as Ticket;
-    const page = await s.until('the connections on the help page', async () => {
+    const page = await eventually('the connections on the help page', async () => {
       const html = await s.http('site1-dev1', `http://${s.siteOf('site1').lanAddress}/tickets/${t1.ticket}`);
       return html !== null && /<td>dev1<\/td><td>22<\/td><td>tcp<\/td>/.test(html) ? html : undefined;
     }, 10_000, 500);
@@ -182,10 +183,10 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
     assert.equal(await s.http('operator', `http://${lease(t, 'dev3')}/`), 'site=site2 device=dev3', 'the tunnel outlives a crashed agent');
     await s.operator(['tickets', 'end', String(t.ticket)]);
     const key = await s.siteKey('site2');
-    await s.until('the hub dropped site2', async () => ((await s.hubPeers((await s.ticket(t.ticket)).hub)).includes(key) ? undefined : true), 10_000);
+    await eventually('the hub dropped site2', async () => ((await s.hubPeers((await s.ticket(t.ticket)).hub)).includes(key) ? undefined : true), 10_000);
     assert.equal(await s.hasTable('site2'), true, 'leftovers remain while the agent is down');
     await s.lab.start('site2', { signal: signal() });
-    await s.until('site2 converged', async () => (!(await s.hasInterface('site2')) && !(await s.hasTable('site2')) ? true : undefined), 15_000);
+    await eventually('site2 converged', async () => (!(await s.hasInterface('site2')) && !(await s.hasTable('site2')) ? true : undefined), 15_000);
     assert.equal(await s.connects('operator', lease(t, 'dev3'), 80, 1), false);
   });
 
@@ -193,7 +194,7 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
     const t1 = opened.get('site1') as Ticket;
     const pidFile = readFileSync(join(s.lab.dir, 'site1', `wireguard-go.${s.siteOf('site1').iface}.pid`), 'utf8');
     process.kill(Number(pidFile.trim()), 'SIGKILL');
-    await s.until('the lease back', async () => ((await s.http('operator', `http://${lease(t1, 'dev1')}/`, 1)) === 'site=site1 device=dev1' ? true : undefined), 20_000);
+    await eventually('the lease back', async () => ((await s.http('operator', `http://${lease(t1, 'dev1')}/`, 1)) === 'site=site1 device=dev1' ? true : undefined), 20_000);
   });
 
   check('6c. a hub agent killed and restarted mid-ticket converges with exactly its peers', async () => {
@@ -203,10 +204,10 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
     await s.lab.start(hub, { signal: signal() });
     assert.deepEqual((await s.hubPeers(hub)).sort(), (await s.operator<{ site: string; hub: string | null; publicKey: string }[]>(['sites', 'list']))
       .filter((x) => x.hub === hub).map((x) => x.publicKey).sort());
-    await s.until('the lease through the restarted hub', async () => ((await s.http('operator', `http://${lease(t1, 'dev1')}/`, 1)) !== null ? true : undefined), 20_000);
+    await eventually('the lease through the restarted hub', async () => ((await s.http('operator', `http://${lease(t1, 'dev1')}/`, 1)) !== null ? true : undefined), 20_000);
     // Now a hub stopped cleanly (its interface gone) and started again: sites must handshake afresh at once.
     await s.lab.restart(hub, { signal: signal() });
-    await s.until('the lease after a clean hub restart', async () => ((await s.http('operator', `http://${lease(t1, 'dev1')}/`, 1)) !== null ? true : undefined), 15_000);
+    await eventually('the lease after a clean hub restart', async () => ((await s.http('operator', `http://${lease(t1, 'dev1')}/`, 1)) !== null ? true : undefined), 15_000);
   });
 
   check('6d. SIGTERM: a site agent with an open ticket stops cleanly and leaves nothing it created', async () => {
@@ -222,7 +223,7 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
     assert.deepEqual(left.filter((name) => ['wireguard-go', 'conntrack'].includes(name)), [], `left running: ${left.join(', ')}`);
     assert.equal(readdirSync(join(s.lab.dir, 'site2')).includes('control.sock'), false, 'control socket');
     await s.lab.start('site2', { signal: signal() });
-    await s.until('the lease back after the restart', async () => ((await s.http('operator', `http://${lease(t, 'dev1')}/`, 1)) === 'site=site2 device=dev1' ? true : undefined), 20_000);
+    await eventually('the lease back after the restart', async () => ((await s.http('operator', `http://${lease(t, 'dev1')}/`, 1)) === 'site=site2 device=dev1' ? true : undefined), 20_000);
     await s.operator(['tickets', 'end', String(t.ticket)]);
   });
 
@@ -233,9 +234,9 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
     await s.lab.start('center', { signal: signal() });
     await s.operator(['tickets', 'start', String(t1.ticket)]).catch(() => undefined);
     await s.operator(['tickets', 'end', String(t1.ticket)]);
-    await s.until('site1 torn down', async () => (!(await s.hasInterface('site1')) && !(await s.hasTable('site1')) ? true : undefined), 20_000);
+    await eventually('site1 torn down', async () => (!(await s.hasInterface('site1')) && !(await s.hasTable('site1')) ? true : undefined), 20_000);
     for (const t of [opened.get('site3') as Ticket]) await s.operator(['tickets', 'end', String(t.ticket)]);
-    await s.until('everything back in the pool', async () => {
+    await eventually('everything back in the pool', async () => {
       const pool = await s.operator<{ leased: number }>(['pool']);
       const hubs = await s.operator<{ slotsUsed: number }[]>(['hubs', 'list']);
       return pool.leased === 0 && hubs.every((h) => h.slotsUsed === 0) ? true : undefined;

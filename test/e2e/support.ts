@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import type { Lab } from '../../src/lab/lab.ts';
 import { missingTools } from '../../src/lab/up.ts';
+import { eventually } from '../support/eventually.ts';
 
 export const signal = (ms = 60_000): AbortSignal => AbortSignal.timeout(ms);
 
@@ -49,21 +50,8 @@ export class Scenario {
     return this.operator(['tickets', 'show', String(n)]);
   }
 
-  async until<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000, everyMs = 200): Promise<T> {
-    const deadline = Date.now() + ms;
-    let last: unknown;
-    for (;;) {
-      try {
-        const value = await check();
-        if (value !== undefined) return value;
-      } catch (error) { last = error; }
-      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  }
-
   async state(n: number, state: string, ms = 30_000): Promise<any> {
-    return this.until(`ticket ${n} ${state}`, async () => {
+    return eventually(`ticket ${n} ${state}`, async () => {
       const t = await this.ticket(n);
       return t.state === state ? t : undefined;
     }, ms, 250);

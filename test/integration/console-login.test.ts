@@ -41,7 +41,7 @@ function loginTests(name: string, location: (dir: string) => Promise<string>): v
     before(async () => {
       center = await startCenter({
         config: {
-          pool: parseCidr('100.64.0.0/10'), enrollSecret: new TextEncoder().encode('enroll-secret-0123456789'), hubToken: 'hub-token-0123456789abc', operatorToken: 'operator-token-0123456789abcdef',
+          pool: parseCidr('100.64.0.0/10'), enrollSecret: new TextEncoder().encode('enroll-secret-0123456789'), operatorToken: 'operator-token-0123456789abcdef',
           ticketTtlMs: 3_600_000, waitingTtlMs: 3_600_000, readyTimeoutMs: 60_000, hubStaleMs: 90_000, keepaliveSeconds: 25, maxSkewMs: 300_000,
         },
         db: await location(dir), listen: { host: '127.0.0.1', port: 0 }, consoleListen: null, https: null, trustProxy: false,

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sweep } from '../../src/center/timers.ts';
-import { generateKeyPair } from '../../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../../src/agent/key-pair.ts';
 import { open } from '../../src/protocol/sealing.ts';
 import { signatureHeaders } from '../../src/protocol/signing.ts';
 import { ENROLL_SECRET, Harness, type EnrolledSite, type InjectResult } from '../support/center-harness.ts';

@@ -5,7 +5,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { addHub, eventually, freePort, keyhole, Processes } from '../support/processes.ts';
+import { eventually } from '../support/eventually.ts';
+import { addHub, freePort, keyhole, Processes } from '../support/processes.ts';
 
 const SITES = ['site1', 'site2', 'site3'];
 const HUBS = [{ name: 'hub1', block: '100.64.0.0/24' }, { name: 'hub2', block: '100.64.1.0/24' }];

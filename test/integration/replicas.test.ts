@@ -6,7 +6,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgres.ts';
-import { addHub, eventually, freePort, keyhole, Processes } from '../support/processes.ts';
+import { eventually } from '../support/eventually.ts';
+import { addHub, freePort, keyhole, Processes } from '../support/processes.ts';
 
 const problem = postgresUnavailable();
 if (problem !== null && process.env.CI === 'true') throw new Error(`replicas: ${problem}, and CI=true forbids skipping`);

@@ -10,7 +10,7 @@ import type { CenterConfig, CenterContext } from '../../src/center/context.ts';
 import { hubDesiredState, siteDesiredState } from '../../src/center/desired-state.ts';
 import { EventFeed } from '../../src/center/event-feed.ts';
 import { WatchHub } from '../../src/center/watch-hub.ts';
-import { generateKeyPair } from '../../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../../src/agent/key-pair.ts';
 import { parseCidr } from '../../src/protocol/ip.ts';
 import { open } from '../../src/protocol/sealing.ts';
 import { signatureHeaders } from '../../src/protocol/signing.ts';

@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const KEYHOLE = join(ROOT, 'bin/keyhole');
+/** How long a daemon may take to stop on SIGTERM before it is killed. */
+export const STOP_GRACE_MS = 10_000;
 
 export interface Daemon {
   name: string;
@@ -34,11 +36,11 @@ export class Processes {
     this.#dir = logDir;
   }
 
-  /** Starts `keyhole ARGS…` as daemon `name`; its output goes to DIR/NAME.log. */
-  start(name: string, args: string[], env: Record<string, string> = {}): Daemon {
+  /** Starts `keyhole ARGS…` (or `program ARGS…`) as daemon `name`; its output goes to DIR/NAME.log. */
+  start(name: string, args: string[], env: Record<string, string> = {}, program = KEYHOLE): Daemon {
     const log = join(this.#dir, `${name}.log`);
     const out = createWriteStream(log, { flags: 'a' });
-    const child = spawn(KEYHOLE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
     const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code, signal) => resolveExit(code ?? (signal === null ? null : -1))));
@@ -53,12 +55,21 @@ export class Processes {
     return daemon;
   }
 
-  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  /**
+   * Sends `signal` and waits for the exit; a daemon still running after `graceMs` gets SIGKILL, so none outlives
+   * the test. The exit code (-1 when a signal ended it) tells a clean stop from a killed one.
+   */
+  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM', graceMs = STOP_GRACE_MS): Promise<number | null> {
     const daemon = this.get(name);
-    if (daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill(signal);
-    const code = await daemon.exited;
-    this.#daemons.delete(name);
-    return code;
+    const running = (): boolean => daemon.child.exitCode === null && daemon.child.signalCode === null;
+    if (running()) daemon.child.kill(signal);
+    const fallback = setTimeout(() => { if (running()) daemon.child.kill('SIGKILL'); }, graceMs);
+    try {
+      return await daemon.exited;
+    } finally {
+      clearTimeout(fallback);
+      this.#daemons.delete(name);
+    }
   }
 
   logs(): string {
@@ -70,32 +81,16 @@ export class Processes {
   }
 }
 
-/** Runs `keyhole ARGS…` to completion and returns its exit code and output. */
-export function keyhole(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `keyhole ARGS…` to completion and returns its exit code and output; SIGKILL ends it after `timeoutMs`. */
+export function keyhole(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(KEYHOLE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(KEYHOLE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     child.once('exit', (code) => resolveRun({ code, stdout, stderr }));
   });
-}
-
-/** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs` with `what`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = undefined;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Issues hub `name`'s own token with `keyhole center hubs add` into `file` (0600), as an operator does before starting the hub. */

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { createHubDataplane, createSiteDataplane } from '../../../src/dataplane/create-dataplane.ts';
 import { DRY_RUN_FILE, keyFingerprint, readDryRunFile, type DryRunFile } from '../../../src/dataplane/dry-run.ts';
 import type { HubPlan, SitePlan } from '../../../src/dataplane/types.ts';
-import { generateKeyPair } from '../../../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../../../src/agent/key-pair.ts';
 import { InputError } from '../../../src/protocol/errors.ts';
 
 const logger = pino({ level: 'silent' });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { InputError } from '../../../src/protocol/errors.ts';
 import { checkHubPlan, checkIfaceName, checkSitePlan } from '../../../src/dataplane/plan-check.ts';
 import type { SitePlan } from '../../../src/dataplane/types.ts';
-import { generateKeyPair } from '../../../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../../../src/agent/key-pair.ts';
 
 const site = generateKeyPair();
 const hub = generateKeyPair();

@@ -10,17 +10,10 @@ import { isAlive, ProcessHandle } from '../../../src/dataplane/process-handle.ts
 import { ProcessRegistry } from '../../../src/dataplane/process-registry.ts';
 import { spawnDetached } from '../../../src/dataplane/run.ts';
 import { ToolError } from '../../../src/protocol/errors.ts';
+import { eventually } from '../../support/eventually.ts';
 
 const registry = new ProcessRegistry();
 after(async () => { await registry.stopAll({ graceMs: 500 }); });
-
-async function until(what: string, probe: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 const pgidOf = async (pid: number): Promise<number> => {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -35,7 +28,7 @@ void test('a detached program leads its own process group and is stopped by the 
   const [exit] = await registry.stopAll({ graceMs: 1000 });
   assert.deepEqual(exit, { code: null, signal: 'SIGTERM' });
   assert.equal(isAlive(handle.pid), false);
-  await until('the registry to forget it', () => registry.handles().length === 0);
+  await eventually('the registry to forget it', () => (registry.handles().length === 0 ? true : undefined), 5000, 20);
 });
 
 void test('output goes to the logger line by line, with the pid', async () => {
@@ -43,7 +36,7 @@ void test('output goes to the logger line by line, with the pid', async () => {
   const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as (typeof lines)[number]); } });
   const handle = await spawnDetached(['ls', '-d', '/', '/no-such-dir'], { name: 'lister', output: { logger } });
   await handle.exited;
-  await until('both lines', () => lines.length === 2);
+  await eventually('both lines', () => (lines.length === 2 ? true : undefined), 5000, 20);
   const byStream = Object.fromEntries(lines.map((l) => [l.stream, l]));
   assert.equal(byStream['stdout']?.msg, '/');
   assert.match(byStream['stderr']?.msg ?? '', /no-such-dir/);

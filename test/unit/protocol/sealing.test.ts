@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyholeError } from '../../../src/protocol/errors.ts';
 import { open, seal } from '../../../src/protocol/sealing.ts';
-import { generateKeyPair } from '../../../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../../../src/agent/key-pair.ts';
 
 const message = new TextEncoder().encode('{"secret":"s","presharedKey":"p"}');
 

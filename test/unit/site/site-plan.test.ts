@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseHosts } from '../../../src/site/host-table.ts';
 import { sitePlan } from '../../../src/site/site-plan.ts';
 import type { SiteDesiredState } from '../../../src/protocol/schemas/site-api.ts';
-import { generateKeyPair } from '../../../src/dataplane/wg-keys.ts';
+import { generateKeyPair } from '../../../src/agent/key-pair.ts';
 
 const hosts = parseHosts('# a comment\n127.0.0.1 localhost\n192.168.1.11 dev1 printer Printer\n192.168.1.12\tdev2\n192.168.1.13 gateway\n', '192.168.1.1');
 const keys = generateKeyPair();

@@ -1,26 +1,17 @@
-// Key helpers: RFC 7748's X25519 vector, and agreement with `wg pubkey` where wireguard-tools is installed.
+// WireGuard key math: RFC 7748's X25519 vector, and agreement with `wg pubkey` where wireguard-tools is installed.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { InputError } from '../../../src/protocol/errors.ts';
 import { run } from '../../../src/dataplane/run.ts';
-import { generateKeyPair, isWireGuardKey, publicKeyOf } from '../../../src/dataplane/wg-keys.ts';
+import { publicKeyOf } from '../../../src/protocol/wg-keys.ts';
+import { generateKeyPair } from '../../../src/agent/key-pair.ts';
 
 const hex64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
 
 void test('publicKeyOf matches RFC 7748 section 6.1 (Alice)', () => {
   const privateKey = hex64('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
   assert.equal(publicKeyOf(privateKey), hex64('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'));
-});
-
-void test('generateKeyPair gives a clamped private key and its public key', () => {
-  const { privateKey, publicKey } = generateKeyPair();
-  assert.ok(isWireGuardKey(privateKey) && isWireGuardKey(publicKey));
-  const raw = Buffer.from(privateKey, 'base64');
-  assert.equal((raw[0] as number) & 7, 0);
-  assert.equal((raw[31] as number) & 0xc0, 0x40);
-  assert.equal(publicKeyOf(privateKey), publicKey);
-  assert.notEqual(generateKeyPair().privateKey, privateKey);
 });
 
 void test('publicKeyOf agrees with `wg pubkey`', { skip: existsSync('/usr/bin/wg') ? false : 'wireguard-tools is not installed' }, async () => {

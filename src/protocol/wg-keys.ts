@@ -1,6 +1,7 @@
-// WireGuard keys in Node: X25519 key pairs and public keys from private keys, base64 as `wg` prints them.
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { InputError } from '../protocol/errors.ts';
+// WireGuard key math, the contract's key format: the base64 form `wg` accepts, and a private key's public key.
+// Private keys are made on the agents (agent/key-pair.ts).
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { InputError } from './errors.ts';
 
 // DER prefixes that wrap a raw 32-byte X25519 key (RFC 8410): PKCS#8 private, SPKI public.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -18,14 +19,4 @@ export function publicKeyOf(privateKey: string): string {
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.from(privateKey, 'base64')]), format: 'der', type: 'pkcs8' });
   const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
   return spki.subarray(SPKI_PREFIX_LENGTH).toString('base64');
-}
-
-/** A fresh key pair. The private key is clamped, as `wg genkey` stores it. */
-export function generateKeyPair(): { privateKey: string; publicKey: string } {
-  const raw = randomBytes(32);
-  raw[0] = (raw[0] as number) & 248;
-  raw[31] = ((raw[31] as number) & 127) | 64;
-  const privateKey = raw.toString('base64');
-  raw.fill(0);
-  return { privateKey, publicKey: publicKeyOf(privateKey) };
 }

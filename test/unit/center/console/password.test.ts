@@ -1,7 +1,7 @@
 // Operator passwords: salted scrypt with its parameters stored beside the hash, checked in constant time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkPasswordStrength, DEFAULT_SCRYPT, hashPassword, verifyPassword } from '../../../src/center/console/password.ts';
+import { checkPasswordStrength, DEFAULT_SCRYPT, hashPassword, verifyPassword } from '../../../../src/center/console/password.ts';
 
 const FAST = { N: 1024, r: 8, p: 1 };
 

@@ -1,14 +1,14 @@
 // Console sessions in the store: lifetime, idle timeout, touch, logout, purge; the login rate limit; pool samples. On SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { consoleDb } from '../../../src/center/console/console-db.ts';
-import { LoginLimiter } from '../../../src/center/console/login-limiter.ts';
-import { checkLogin, removeOperator, setOperator } from '../../../src/center/console/operators.ts';
-import { Sessions } from '../../../src/center/console/sessions.ts';
-import { csrfValid } from '../../../src/protocol/csrf.ts';
-import { openStore, type Store } from '../../../src/store/open-store.ts';
-import { poolSamples } from '../../../src/center/console/pool-samples.ts';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../../support/postgres.ts';
+import { consoleDb } from '../../../../src/center/console/console-db.ts';
+import { LoginLimiter } from '../../../../src/center/console/login-limiter.ts';
+import { checkLogin, removeOperator, setOperator } from '../../../../src/center/console/operators.ts';
+import { Sessions } from '../../../../src/center/console/sessions.ts';
+import { csrfValid } from '../../../../src/protocol/csrf.ts';
+import { openStore, type Store } from '../../../../src/store/open-store.ts';
+import { poolSamples } from '../../../../src/center/console/pool-samples.ts';
+import { postgresUnavailable, startPostgres, type PostgresServer } from '../../../support/postgres.ts';
 
 const policy = { lifetimeMs: 60_000, idleMs: 10_000, touchEveryMs: 1000 };
 

@@ -1,7 +1,7 @@
 // The pool chart: a step line of leased addresses and the pool size over the chosen range, as plain SVG.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { niceMax, renderPoolChart } from '../../../src/center/console/pool-chart.ts';
+import { niceMax, renderPoolChart } from '../../../../src/center/console/pool-chart.ts';
 
 const HOUR = 3_600_000;
 const from = 10 * HOUR;

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
-import { startCenter, type RunningCenter } from '../../../src/center/center.ts';
-import { consoleAuthenticator } from '../../../src/center/console/console-auth.ts';
-import { consolePlugin } from '../../../src/center/console/console-plugin.ts';
-import { setOperator } from '../../../src/center/console/operators.ts';
-import { parseCidr } from '../../../src/protocol/ip.ts';
+import { startCenter, type RunningCenter } from '../../../../src/center/center.ts';
+import { consoleAuthenticator } from '../../../../src/center/console/console-auth.ts';
+import { consolePlugin } from '../../../../src/center/console/console-plugin.ts';
+import { setOperator } from '../../../../src/center/console/operators.ts';
+import { parseCidr } from '../../../../src/protocol/ip.ts';
 
 const TOKEN = 'operator-token-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'keyhole-console-'));
