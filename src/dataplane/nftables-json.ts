@@ -12,8 +12,8 @@ export interface NftChainSpec {
   prio: number;
 }
 
-/** A command of a batch: `{ add: { table: … } }`, `{ delete: { table: … } }`. */
-export type NftCommand = Record<'add' | 'delete' | 'flush', Record<string, Record<string, unknown>>>;
+/** A command of a batch: `{ add: { table: … } }`, `{ delete: { table: … } }`, `{ insert: { rule: … } }`. */
+export type NftCommand = Record<'add' | 'delete' | 'flush' | 'insert', Record<string, Record<string, unknown>>>;
 
 /** What `nft -j -f -` reads. */
 export interface NftBatch {
@@ -29,6 +29,7 @@ export const TAG = {
   admit: 'keyhole:admit-leased',
   gatewayOpen: 'keyhole:gateway-open',
   snat: 'keyhole:snat',
+  mark: 'keyhole:mark',
   masquerade: 'keyhole:masquerade',
 } as const;
 

@@ -6,13 +6,16 @@
 //   input       iifname T replies accept; leased pairs accept (a lease of this box's own LAN address);
 //               gateway address accept only when open; other drop
 //   postrouting iifname T snat to snatAddress (when given)
+//   mark        (with `mark`, at prerouting before any other chain judges the packet) tunnel → leased
+//               address or open gateway, and the replies of those connections: meta mark |= mark,
+//               which the pass rules keyhole puts into the host firewall's chains accept (firewall-plan.ts)
 //
 // Checking the pair, not the LAN address alone, means a device's LAN address reached directly
 // through the tunnel is dropped, and a flow started before its lease ended is dropped afterwards.
 import { parseAddress } from '../protocol/ip.ts';
 import {
   accept, chain, ctDnat, ctReply, ctState, daddr, daddrIs, drop, iifname, nfproto, oifname, pairIn, PRIO, proto, replaceTable, rule, TAG,
-  type NftBatch, type NftCommand,
+  type NftBatch, type NftCommand, type NftExpr,
 } from './nftables-json.ts';
 import type { SiteNatPlan } from './types.ts';
 
@@ -20,17 +23,22 @@ import type { SiteNatPlan } from './types.ts';
 export const SITE_SETS = {
   lease: { 4: 'lease4', 6: 'lease6' },
   pair: { 4: 'pair4', 6: 'pair6' },
+  marked: { 4: 'marked4', 6: 'marked6' },
 } as const;
+
+/** keyhole's firewall mark and where its marking chain runs (see firewall-plan.ts). */
+export interface SiteMarkOptions { mark: number; prio: number }
 
 const FAMILIES = [4, 6] as const;
 
 /** The batch that makes `table` hold exactly the plan's NAT and filter, replacing whatever it held. */
-export function buildSiteRuleset(plan: SiteNatPlan, table: string): NftBatch {
+export function buildSiteRuleset(plan: SiteNatPlan, table: string, marking?: SiteMarkOptions): NftBatch {
   const byFamily = { 4: [] as [string, string][], 6: [] as [string, string][] };
   for (const { address, lanAddress } of plan.mappings) byFamily[parseAddress(address).family].push([address, lanAddress]);
   const objects: Partial<NftCommand>[] = [];
   for (const family of FAMILIES) objects.push(...setsFor(table, family, byFamily[family]));
   objects.push(...prerouting(table, plan.iface), ...forward(table, plan.iface), ...input(table, plan), ...postrouting(table, plan));
+  if (marking !== undefined) objects.push(...markChain(table, plan, byFamily, marking));
   return replaceTable(table, objects);
 }
 
@@ -84,4 +92,23 @@ function postrouting(table: string, plan: SiteNatPlan): Partial<NftCommand>[] {
     chain(table, { name: 'postrouting', type: 'nat', hook: 'postrouting', prio: PRIO.srcnat }),
     rule(table, 'postrouting', [iifname(plan.iface), nfproto(family), { snat: { family: proto(family), addr: plan.snatAddress } }], TAG.snat),
   ];
+}
+
+function markChain(table: string, plan: SiteNatPlan, byFamily: Record<4 | 6, [string, string][]>, marking: SiteMarkOptions): Partial<NftCommand>[] {
+  const gatewayFamily = parseAddress(plan.gatewayAddress).family;
+  const setMark: NftExpr = { mangle: { key: { meta: { key: 'mark' } }, value: { '|': [{ meta: { key: 'mark' } }, marking.mark] } } };
+  const objects: Partial<NftCommand>[] = [chain(table, { name: 'mark', type: 'filter', hook: 'prerouting', prio: marking.prio })];
+  for (const family of FAMILIES) {
+    const addresses = byFamily[family].map(([address]) => address);
+    if (plan.gatewayOpen && gatewayFamily === family) addresses.push(plan.gatewayAddress);
+    const type = family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+    objects.unshift({ add: { set: { family: 'inet', table, name: SITE_SETS.marked[family], type, ...(addresses.length > 0 ? { elem: addresses } : {}) } } });
+    const set = `@${SITE_SETS.marked[family]}`;
+    const original = { ct: { key: `${proto(family)} daddr`, dir: 'original' } };
+    objects.push(
+      rule(table, 'mark', [iifname(plan.iface), { match: { op: '==', left: daddr(family), right: set } }, setMark], TAG.mark),
+      rule(table, 'mark', [ctReply, ctDnat, { match: { op: '==', left: original, right: set } }, setMark], TAG.mark),
+    );
+  }
+  return objects;
 }

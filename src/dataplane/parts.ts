@@ -1,5 +1,6 @@
 // What both real data planes are built from: one host (namespace), one tunnel, one nftables table, one logger.
 import type { Logger } from 'pino';
+import type { FirewallMode } from './firewall.ts';
 import { Host } from './host.ts';
 import { NftTable } from './nftables.ts';
 import type { ProcessRegistry } from './process-registry.ts';
@@ -19,6 +20,8 @@ export interface WireGuardDataplaneOptions {
   link?: LinkChoice;
   /** See WireGuardGoOptions.registry. */
   registry?: ProcessRegistry;
+  /** Sites: pass keyhole's flows through the host's own firewall (default `auto`), or leave it alone. */
+  firewall?: FirewallMode;
 }
 
 export interface DataplaneParts {

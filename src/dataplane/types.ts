@@ -3,6 +3,7 @@
 // Every `apply` receives the WHOLE desired plan and is idempotent: it converges the host to the
 // plan (creating, changing or removing what keyhole owns) and returns what it observed afterwards.
 // A `null` part means "keyhole owns none of this now": the driver removes it if present.
+import type { FirewallObserved } from './firewall.ts';
 
 /** One WireGuard peer as the driver programs it. Keys are base64. */
 export interface PeerPlan {
@@ -102,6 +103,8 @@ export interface Observed {
   warnings: string[];
   /** Sites only: the NAT read back (null: no table). Absent when the driver does not report it. */
   nat?: NatObserved | null;
+  /** Sites only: what was done to the host's own firewall. Absent when the driver does not touch it. */
+  firewall?: FirewallObserved;
 }
 
 /** What a site agent drives. */
