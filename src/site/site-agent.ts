@@ -11,16 +11,19 @@ import { SiteDesiredState, type SiteObservedState, type TicketRequest } from '..
 import { startControlServer, type SiteStatus } from './control-server.ts';
 import { enroll, siteSigner, storedCredentials, type SiteCredentials } from './enrollment.ts';
 import { FaultMonitor, type ProbeTarget } from './fault-monitor.ts';
-import { HostFile } from './host-table.ts';
+import { HostFile, type HostSource } from './host-file.ts';
 import { SiteService } from './site-service.ts';
 import { sitePlan } from './site-plan.ts';
+import type { HostTable } from './host-table.ts';
+import { GATEWAY_DEVICE } from '../protocol/schemas/common.ts';
 
 export interface SiteAgentOptions {
   center: string;
   centerCa?: string;
   id: string;
   enrollSecret: Uint8Array;
-  hostsFile: string;
+  /** The host table's files: /etc/hosts format and DHCP lease files (a path alone is hosts format). */
+  hostsFile: string | HostSource[];
   lanAddress: string;
   lanPrefixes: string[];
   snat: boolean;
@@ -76,7 +79,8 @@ export async function runSiteAgent(options: SiteAgentOptions, signal: AbortSigna
   const { log } = options;
   ensureStateDir(options.stateDir);
   const keys = loadOrCreateKey(options.stateDir);
-  const hosts = new HostFile(options.hostsFile, options.lanAddress);
+  const hosts = new HostFile(options.hostsFile, options.lanAddress, { log: log.child({ component: 'hosts' }) });
+  hosts.watch(signal);
   const client = new CenterClient({ url: options.center, ...(options.centerCa === undefined ? {} : { ca: options.centerCa }) });
   const view = new SiteView();
   view.credentials = storedCredentials(options.stateDir, { site: options.id, center: options.center, publicKey: keys.publicKey });
@@ -108,6 +112,7 @@ export async function runSiteAgent(options: SiteAgentOptions, signal: AbortSigna
         apply,
         healthy: (checkSignal) => siteHealthy(options, view, checkSignal),
         healthMs: 500,
+        onStart: (reapply) => hosts.onChange((table) => { if (leasesMoved(view, table)) { log.info('a leased device moved in the host table: mapping it again'); reapply(); } }),
         onReachability: (reachable) => monitor.reachability(reachable, signal),
         onRefused: async (error, refusedSignal) => {
           if (error.code !== 'SITE_UNKNOWN') return false;
@@ -125,6 +130,11 @@ export async function runSiteAgent(options: SiteAgentOptions, signal: AbortSigna
       log.info({ iface: options.iface }, 'data plane removed');
     }
   }
+}
+
+/** True when a leased device's LAN address (or its being gone) differs from what was applied: the NAT map must follow. */
+function leasesMoved(view: SiteView, table: HostTable): boolean {
+  return (view.observed?.leases ?? []).some((lease) => lease.device !== GATEWAY_DEVICE && (table.names.get(lease.device.toLowerCase()) ?? null) !== lease.lanAddress);
 }
 
 async function applyState(
