@@ -31,6 +31,8 @@ export interface StateSyncOptions<S extends TSchema> {
    */
   healthy?(signal: AbortSignal): Promise<boolean>;
   healthMs?: number;
+  /** Handed, once at start, a function that applies the newest state again now (a local change, e.g. the host table). */
+  onStart?(reapply: () => void): void;
 }
 
 const STREAM_SILENCE_MS = 45_000;
@@ -38,6 +40,7 @@ const STREAM_SILENCE_MS = 45_000;
 /** Runs until `signal` aborts. Never throws for a peer's fault: it logs, backs off and tries again. */
 export async function runStateSync<S extends TSchema>(options: StateSyncOptions<S>, signal: AbortSignal): Promise<void> {
   const applier = new Applier(options, signal);
+  options.onStart?.(() => { if (applier.last !== null && !signal.aborted) applier.offer(applier.last, 'resync'); });
   await Promise.all([watchLoop(options, applier, signal), resyncLoop(options, applier, signal), healthLoop(options, applier, signal)]);
   await applier.idle();
 }

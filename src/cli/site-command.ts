@@ -1,10 +1,12 @@
 // `keyhole site`: the site daemon, and `keyhole site request|button|cancel|fault|status|rotate-key` that talk to it over its control socket.
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runSiteAgent } from '../site/site-agent.ts';
 import { startLanServer } from '../site/lan-server.ts';
 import { SiteLive } from '../site/help-live.ts';
 import { createConnectionTracker, withConnectionTracking } from '../dataplane/conntrack-tracker.ts';
 import { findLan } from '../site/lan.ts';
+import type { HostSource } from '../site/host-file.ts';
+import { HOSTS_FORMATS, type HostsFormat } from '../site/hosts-format.ts';
 import { createSiteDataplane } from '../dataplane/create-dataplane.ts';
 import { KeyholeError } from '../protocol/errors.ts';
 import { TicketRequest } from '../protocol/schemas/site-api.ts';
@@ -21,7 +23,8 @@ interface SiteFlags extends AgentFlags {
   id: string;
   enrollSecretFile?: string;
   enrollTokenFile?: string;
-  hosts: string;
+  hosts: string[];
+  hostsFormat: HostsFormat[];
   lanListen: { host: string; port: number };
   lanAddress?: string;
   lan: string[];
@@ -34,6 +37,11 @@ interface SiteFlags extends AgentFlags {
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collectFormat = (value: string, previous: HostsFormat[]): HostsFormat[] => {
+  const format = HOSTS_FORMATS.find((f) => f === value);
+  if (format === undefined) throw new InvalidArgumentError(`'${value}' is not one of ${HOSTS_FORMATS.join(', ')}`);
+  return [...previous, format];
+};
 
 export function siteCommand(): Command {
   const command = new Command('site')
@@ -41,7 +49,8 @@ export function siteCommand(): Command {
     .option('--id <site>', 'this site\'s id', nameArg)
     .option('--enroll-secret-file <file>', 'the fleet enrollment secret (first enrollment of a new id)')
     .option('--enroll-token-file <file>', 'a one-time enrollment token for this id (keyhole sites token|reset); used before the fleet secret')
-    .option('--hosts <file>', 'host table in /etc/hosts format (address name [aliases]); `gateway` always exists')
+    .option('--hosts <file>', 'host table: an /etc/hosts-format file (address name [aliases]) or a DHCP lease file (dnsmasq, ISC dhcpd, Kea); repeatable, static names win; `gateway` always exists', collect, [])
+    .addOption(new Option('--hosts-format <format>', `the format of each --hosts file, in the same order (one value: all of them): ${HOSTS_FORMATS.join(', ')}`).argParser(collectFormat).default([], 'auto'))
     .option('--lan-listen <host:port>', 'the LAN address to serve the help page on (its host is the agent\'s LAN address)', hostPortArg)
     .option('--lan-address <address>', 'the agent\'s LAN address when --lan-listen is a wildcard')
     .option('--lan <cidr>', 'a LAN prefix (repeatable; default: the prefix of the --lan-listen address)', collect, [])
@@ -61,11 +70,19 @@ export function siteCommand(): Command {
 
 function requireDaemonFlags(flags: SiteFlags): SiteFlags {
   const missing = (['id', 'hosts', 'lanListen', 'center', 'dataplane'] as const)
-    .filter((name) => flags[name] === undefined)
+    .filter((name) => flags[name] === undefined || (name === 'hosts' && flags.hosts.length === 0))
     .map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   if (flags.enrollSecretFile === undefined && flags.enrollTokenFile === undefined) missing.push('--enroll-secret-file or --enroll-token-file');
   if (missing.length > 0) throw new KeyholeError('BAD_CONFIG', `keyhole site needs ${missing.join(', ')} (see keyhole site --help)`);
   return flags;
+}
+
+/** Pairs each --hosts file with its --hosts-format (one format: all files; none: auto). */
+export function hostSources(files: string[], formats: HostsFormat[]): HostSource[] {
+  if (formats.length > 1 && formats.length !== files.length) {
+    throw new KeyholeError('BAD_CONFIG', `--hosts-format is given ${formats.length} times for ${files.length} --hosts files: give it once, or once per file`);
+  }
+  return files.map((path, i) => ({ path, format: formats.length === 1 ? (formats[0] ?? 'auto') : (formats[i] ?? 'auto') }));
 }
 
 function monitorTargets(specs: string[]): { device: string; port: number }[] {
@@ -109,7 +126,8 @@ async function runSite(flags: SiteFlags): Promise<void> {
   const centerCa = centerCaOf(flags);
   const button = loadButton(flags.buttonFile);
   const targets = monitorTargets(flags.monitor);
-  readTextFile(flags.hosts, 'host table');
+  const hostsFiles = hostSources(flags.hosts, flags.hostsFormat);
+  for (const source of hostsFiles) if (source.format === 'hosts' || source.format === 'auto') readTextFile(source.path, 'host table');
   const dataplane = withConnectionTracking(
     createSiteDataplane(flags.dataplane, { stateDir, logger: log }),
     createConnectionTracker(flags.dataplane, { stateDir, logger: log }),
@@ -118,7 +136,7 @@ async function runSite(flags: SiteFlags): Promise<void> {
   await runDaemon(log, async (signal) => {
     const done = runSiteAgent({
       center: flags.center, ...(centerCa === undefined ? {} : { centerCa }), id: flags.id, enrollSecret, enrollToken,
-      hostsFile: flags.hosts, lanAddress: lan.address, lanPrefixes: lan.prefixes, snat: flags.snat, iface, stateDir, resyncMs: flags.resync,
+      hostsFile: hostsFiles, lanAddress: lan.address, lanPrefixes: lan.prefixes, snat: flags.snat, iface, stateDir, resyncMs: flags.resync,
       dataplane, button, teardownOnStop: !flags.keepDataplane, log, onState: (state) => live.update(state),
       monitor: { targets, intervalMs: flags.probeInterval, failures: flags.probeFailures, wanOutageMs: flags.wanOutage },
       startLanServer: (service, status) => startLanServer({

@@ -6,7 +6,8 @@ import type { SeenConnection } from './help-connections.ts';
 
 export interface FormModel {
   site: string;
-  devices: { device: string; address: string }[];
+  /** `dhcp`: the name comes from the gateway's DHCP server (the client's hostname). */
+  devices: { device: string; address: string; dhcp?: true }[];
   values: HelpValues;
   errors: FieldErrors;
   /** A problem that is no one field's: the center unreachable, hubs full, pool exhausted. */
@@ -58,7 +59,7 @@ ${m.banner !== null && html`<div class="banner" role="alert">${m.banner}</div>`}
 <input id="requester" name="requester" type="text" value="${v.requester}" maxlength="100" autocomplete="name"${invalid(e, 'requester')}>${fieldError(e, 'requester')}</div>
 <fieldset class="field"><legend>Your level</legend>${radios('level', v.level, [['user', 'User'], ['admin', 'Administrator', '(needed to open the gateway itself)']], e)}${fieldError(e, 'level')}</fieldset>
 <fieldset class="field"><legend>Devices the center may reach</legend>
-<div class="devices">${m.devices.map((d) => html`<label class="device"><input type="checkbox" name="devices" value="${d.device}"${v.devices.includes(d.device) && html` checked`}${invalid(e, 'devices')}><span class="name">${d.device}</span><span class="addr">${d.device === 'gateway' ? 'this gateway' : d.address}</span></label>`)}</div>
+<div class="devices">${m.devices.map((d) => html`<label class="device"><input type="checkbox" name="devices" value="${d.device}"${v.devices.includes(d.device) && html` checked`}${invalid(e, 'devices')}><span class="name">${d.device}</span><span class="addr">${d.device === 'gateway' ? 'this gateway' : d.address}${d.dhcp === true && ' · from DHCP'}</span></label>`)}</div>
 ${fieldError(e, 'devices')}</fieldset>
 <fieldset class="field"><legend>Urgency</legend>${radios('urgency', v.urgency, [['low', 'Low'], ['normal', 'Normal'], ['high', 'High']], e)}${fieldError(e, 'urgency')}</fieldset>
 <div class="field"><label for="phone">Phone <span class="hint">(optional: so the operator can call you)</span></label>

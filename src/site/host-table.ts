@@ -1,8 +1,8 @@
-// The site's host table: device names → LAN addresses, from a file in /etc/hosts format; `gateway` is always the agent itself.
-import { readFileSync, statSync } from 'node:fs';
+// The site's host table: device names → LAN addresses, from /etc/hosts-format files and DHCP leases; `gateway` is always the agent itself. Pure.
 import { isIP } from 'node:net';
 import { KeyholeError } from '../protocol/errors.ts';
 import { GATEWAY_DEVICE } from '../protocol/schemas/common.ts';
+import type { DhcpLease } from './dhcp-lease.ts';
 
 const NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
@@ -11,64 +11,71 @@ export interface HostTable {
   names: Map<string, string>;
   /** Lower-case name or alias → the device's primary name: one device, one lease, whatever it is called. */
   primary: Map<string, string>;
-  /** The primary names in file order, for pickers (the help page), `gateway` first. */
+  /** The primary names in file order, for pickers (the help page), `gateway` first; DHCP names after the static ones. */
   devices: string[];
+  /** The primary names that come from a DHCP lease (the others are static), with the client's MAC and the lease's end. */
+  dhcp?: Map<string, { mac: string | null; expiresAt: number | null }>;
+  /** DHCP names seen before whose lease is gone now (expired or released), with their last address. */
+  gone?: Map<string, string>;
+}
+
+/** A table that knows only `gateway`, at the agent's own LAN address. */
+export function emptyHostTable(gatewayAddress: string): HostTable {
+  return {
+    names: new Map([[GATEWAY_DEVICE, gatewayAddress]]), primary: new Map([[GATEWAY_DEVICE, GATEWAY_DEVICE]]),
+    devices: [GATEWAY_DEVICE], dhcp: new Map(), gone: new Map(),
+  };
 }
 
 /**
- * Parses /etc/hosts text: `address name [aliases…]`, `#` comments. Loopback and names that are not
- * hostnames are skipped; a bad address is an error naming the line. `gateway` maps to `gatewayAddress`.
+ * Adds /etc/hosts text: `address name [aliases…]`, `#` comments. Loopback and names that are not
+ * hostnames are skipped, and so is a name the table already has (the first file wins); a bad address
+ * is an error naming the line.
  */
-export function parseHosts(text: string, gatewayAddress: string, source = 'hosts file'): HostTable {
-  const names = new Map<string, string>([[GATEWAY_DEVICE, gatewayAddress]]);
-  const primary = new Map<string, string>([[GATEWAY_DEVICE, GATEWAY_DEVICE]]);
-  const devices = [GATEWAY_DEVICE];
+export function addHosts(table: HostTable, text: string, source = 'hosts file'): HostTable {
   text.split('\n').forEach((raw, index) => {
     const line = raw.replace(/#.*/, '').trim();
     if (line === '') return;
     const [address = '', ...aliases] = line.split(/\s+/);
     if (isIP(address) === 0) throw new KeyholeError('BAD_CONFIG', `${source} line ${index + 1}: '${address}' is not an IP address`);
     if (address.startsWith('127.') || address === '::1') return;
-    const valid = aliases.map((a) => a.toLowerCase()).filter((name) => NAME.test(name) && !names.has(name));
+    const valid = [...new Set(aliases.map((a) => a.toLowerCase()))].filter((name) => NAME.test(name) && !table.names.has(name));
     const first = valid[0];
     if (first === undefined) return;
-    devices.push(first);
-    for (const name of valid) { names.set(name, address); primary.set(name, first); }
+    table.devices.push(first);
+    for (const name of valid) { table.names.set(name, address); table.primary.set(name, first); }
   });
-  return { names, primary, devices };
+  return table;
 }
 
-/** Re-reads the file when it changed; a file that became unreadable keeps the last good table. */
-export class HostFile {
-  readonly #path: string;
-  readonly #gatewayAddress: string;
-  #mtime = -1;
-  #table: HostTable;
+/** Parses one /etc/hosts text into a table of its own (see addHosts). */
+export function parseHosts(text: string, gatewayAddress: string, source = 'hosts file'): HostTable {
+  return addHosts(emptyHostTable(gatewayAddress), text, source);
+}
 
-  constructor(path: string, gatewayAddress: string) {
-    this.#path = path;
-    this.#gatewayAddress = gatewayAddress;
-    this.#table = this.#load();
-  }
-
-  #load(): HostTable {
-    let text: string;
-    try {
-      this.#mtime = statSync(this.#path).mtimeMs;
-      text = readFileSync(this.#path, 'utf8');
-    } catch (cause) {
-      throw new KeyholeError('BAD_CONFIG', `cannot read the host table ${this.#path}: ${(cause as Error).message}`, { cause });
+/**
+ * Adds the live DHCP leases that carry a hostname. Static names win (a LAN client cannot take over a
+ * name the hosts file gives, nor `gateway`); of two leases with one hostname the one ending last wins;
+ * expired leases are left out. An FQDN's first label becomes an alias when free. DHCP devices come
+ * after the static ones, by name.
+ */
+export function addLeases(table: HostTable, leases: readonly DhcpLease[], now: number): HostTable {
+  const ends = (lease: DhcpLease): number => lease.expiresAt ?? Number.POSITIVE_INFINITY;
+  const live = leases.filter((lease) => lease.hostname !== null && ends(lease) > now).sort((a, b) => ends(b) - ends(a));
+  const added: string[] = [];
+  const dhcp = table.dhcp ?? new Map<string, { mac: string | null; expiresAt: number | null }>();
+  for (const lease of live) {
+    const name = lease.hostname ?? '';
+    if (table.names.has(name)) continue;
+    const short = name.split('.')[0] ?? name;
+    for (const alias of short !== name && !table.names.has(short) ? [name, short] : [name]) {
+      table.names.set(alias, lease.address);
+      table.primary.set(alias, name);
     }
-    return parseHosts(text, this.#gatewayAddress, this.#path);
+    dhcp.set(name, { mac: lease.mac, expiresAt: lease.expiresAt });
+    added.push(name);
   }
-
-  /** The current table (reloaded if the file changed since the last call). */
-  get(): HostTable {
-    try {
-      if (statSync(this.#path).mtimeMs !== this.#mtime) this.#table = this.#load();
-    } catch {
-      // Keep serving the last good table; the next call tries again.
-    }
-    return this.#table;
-  }
+  table.devices.push(...added.sort());
+  table.dhcp = dhcp;
+  return table;
 }

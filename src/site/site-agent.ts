@@ -13,9 +13,11 @@ import { startControlServer, type SiteStatus } from './control-server.ts';
 import { enroll, siteSigner, storedCredentials, type SiteCredentials } from './enrollment.ts';
 import { rotateKey, settleRotation } from './enroll-rotate.ts';
 import { FaultMonitor, type ProbeTarget } from './fault-monitor.ts';
-import { HostFile } from './host-table.ts';
+import { HostFile, type HostSource } from './host-file.ts';
 import { SiteService } from './site-service.ts';
 import { sitePlan } from './site-plan.ts';
+import type { HostTable } from './host-table.ts';
+import { GATEWAY_DEVICE } from '../protocol/schemas/common.ts';
 
 export interface SiteAgentOptions {
   center: string;
@@ -24,7 +26,8 @@ export interface SiteAgentOptions {
   /** The fleet secret and/or a one-time token for the first enrollment (a token is used first). */
   enrollSecret: Uint8Array | null;
   enrollToken: string | null;
-  hostsFile: string;
+  /** The host table's files: /etc/hosts format and DHCP lease files (a path alone is hosts format). */
+  hostsFile: string | HostSource[];
   lanAddress: string;
   lanPrefixes: string[];
   snat: boolean;
@@ -85,7 +88,8 @@ export async function runSiteAgent(options: SiteAgentOptions, signal: AbortSigna
   settleRotation(options.stateDir);
   // Replaced in place by a key rotation; everything below reads it at call time.
   const keys = loadOrCreateKey(options.stateDir);
-  const hosts = new HostFile(options.hostsFile, options.lanAddress);
+  const hosts = new HostFile(options.hostsFile, options.lanAddress, { log: log.child({ component: 'hosts' }) });
+  hosts.watch(signal);
   const client = new CenterClient({ url: options.center, ...(options.centerCa === undefined ? {} : { ca: options.centerCa }) });
   const view = new SiteView();
   view.credentials = storedCredentials(options.stateDir, { site: options.id, center: options.center, publicKey: keys.publicKey });
@@ -129,6 +133,7 @@ export async function runSiteAgent(options: SiteAgentOptions, signal: AbortSigna
         apply,
         healthy: (checkSignal) => siteHealthy(options, view, checkSignal),
         healthMs: 500,
+        onStart: (reapply) => hosts.onChange((table) => { if (leasesMoved(view, table)) { log.info('a leased device moved in the host table: mapping it again'); reapply(); } }),
         onReachability: (reachable) => monitor.reachability(reachable, signal),
         onRefused: async (error, refusedSignal) => {
           if (error.code !== 'SITE_UNKNOWN') return false;
@@ -146,6 +151,11 @@ export async function runSiteAgent(options: SiteAgentOptions, signal: AbortSigna
       log.info({ iface: options.iface }, 'data plane removed');
     }
   }
+}
+
+/** True when a leased device's LAN address (or its being gone) differs from what was applied: the NAT map must follow. */
+function leasesMoved(view: SiteView, table: HostTable): boolean {
+  return (view.observed?.leases ?? []).some((lease) => lease.device !== GATEWAY_DEVICE && (table.names.get(lease.device.toLowerCase()) ?? null) !== lease.lanAddress);
 }
 
 async function applyState(

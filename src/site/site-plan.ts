@@ -40,7 +40,11 @@ export function sitePlan(state: SiteDesiredState, hosts: HostTable, input: SiteP
     }
     const lanAddress = hosts.names.get(lease.device.toLowerCase());
     if (lanAddress === undefined) {
-      leases.push({ device: lease.device, address: lease.address, lanAddress: null, error: `device ${lease.device} is not in the host table` });
+      const last = hosts.gone?.get(lease.device.toLowerCase());
+      const error = last === undefined
+        ? `device ${lease.device} is not in the host table`
+        : `device ${lease.device} has no DHCP lease any more (it had ${last}): it left the LAN or its lease expired`;
+      leases.push({ device: lease.device, address: lease.address, lanAddress: null, error });
       continue;
     }
     mappings.push({ address: lease.address, lanAddress });

@@ -8,7 +8,7 @@ import type { TicketRequest } from '../protocol/schemas/site-api.ts';
 import { FaultAnswer, SiteTicket } from '../protocol/schemas/site-api.ts';
 import type { SiteCredentials } from './enrollment.ts';
 import { siteSigner } from './enrollment.ts';
-import type { HostFile } from './host-table.ts';
+import type { HostFile } from './host-file.ts';
 
 export interface SiteServiceDeps {
   client: CenterClient;
@@ -37,10 +37,10 @@ export class SiteService {
     return this.#deps.hosts.get().devices;
   }
 
-  /** The devices with their LAN addresses, `gateway` first (the help page's checkboxes). */
-  deviceTable(): { device: string; address: string }[] {
+  /** The devices with their LAN addresses, `gateway` first (the help page's checkboxes); `dhcp` marks a name from a DHCP lease. */
+  deviceTable(): { device: string; address: string; dhcp?: true }[] {
     const table = this.#deps.hosts.get();
-    return table.devices.map((device) => ({ device, address: table.names.get(device) ?? '' }));
+    return table.devices.map((device) => ({ device, address: table.names.get(device) ?? '', ...(table.dhcp?.has(device) === true ? { dhcp: true as const } : {}) }));
   }
 
   /** Checks every device name against the host table before anything reaches the center. */
