@@ -8,7 +8,7 @@ export interface EnrollPolicy {
   siteExpiryMs: number;
 }
 
-export const DEFAULT_ENROLL_RATE = { perAddress: 10, fleet: 600, windowMs: 60_000 } as const;
+export const DEFAULT_ENROLL_RATE = { perAddress: 30, fleet: 600, windowMs: 60_000 } as const;
 export const DEFAULT_ENROLL_CONFIRM_MS = 24 * 3_600_000;
 export const DEFAULT_SITE_EXPIRY_MS = 90 * 24 * 3_600_000;
 

@@ -1,5 +1,5 @@
 // `keyhole center`: the control plane daemon — flags, secret files and TLS in, a running center out.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { KeyholeError } from '../protocol/errors.ts';
 import { MAX_SKEW_MS } from '../protocol/signing.ts';
 import { parseCidr, type Cidr } from '../protocol/ip.ts';
@@ -27,6 +27,8 @@ interface CenterFlags {
   keepalive: number;
   consoleListen?: { host: string; port: number };
   trustProxy: boolean;
+  enrollFleetSecret: boolean;
+  siteExpiry: number;
   logLevel: Parameters<typeof createLogger>[0];
 }
 
@@ -46,6 +48,12 @@ export function centerCommand(): Command {
     .addOption(durationOption('--hub-stale <duration>', 'a hub not heard from for this long gets no new sites', 90_000))
     .option('--keepalive <seconds>', 'persistent keepalive sites use on their tunnel', intArg(1, 3600), 25)
     .option('--console-listen <host:port>', 'also serve plain HTTP here (loopback: the console, a local forwarder)', hostPortArg)
+    .addOption(new Option('--enroll-fleet-secret <on|off>', 'whether the fleet secret may enroll new site ids (off: one-time tokens only)').default(true, 'on')
+      .argParser((value: string) => {
+        if (value !== 'on' && value !== 'off') throw new InvalidArgumentError('on or off');
+        return value === 'on';
+      }))
+    .addOption(durationOption('--site-expiry <duration>', 'a site not heard from this long, with no open ticket, is removed', 90 * 86_400_000))
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a load balancer)', false)
     .addOption(new Option('--log-level <level>', 'log level').argParser(logLevelArg).default('info'))
     .action(async (flags: CenterFlags) => { await runCenter(flags); });
@@ -68,7 +76,7 @@ async function runCenter(flags: CenterFlags): Promise<void> {
       config: {
         pool: flags.pool, enrollSecret: new TextEncoder().encode(enroll.secret), operatorToken: operator.secret,
         ticketTtlMs: flags.ticketTtl, waitingTtlMs: flags.waitingTtl, readyTimeoutMs: flags.readyTimeout, hubStaleMs: flags.hubStale,
-        keepaliveSeconds: flags.keepalive, maxSkewMs: MAX_SKEW_MS,
+        keepaliveSeconds: flags.keepalive, maxSkewMs: MAX_SKEW_MS, enrollFleetSecret: flags.enrollFleetSecret, siteExpiryMs: flags.siteExpiry,
       },
       db: flags.db,
       listen: flags.listen,

@@ -1,4 +1,4 @@
-// The operator CLI: `keyhole tickets|sites|hubs|pool|faults|audit`, on the same API as the console.
+// The operator CLI: `keyhole tickets|sites (list|token|reset)|hubs|pool|faults|audit`, on the same API as the console.
 import { Command } from 'commander';
 import { bearer, CenterClient } from '../agent/center-client.ts';
 import { KeyholeError } from '../protocol/errors.ts';
@@ -6,7 +6,8 @@ import { ROUTES } from '../protocol/routes.ts';
 import Type from 'typebox';
 import { AuditEvent, FaultView, HubView, PoolView, SiteView, TicketList, TicketView } from '../protocol/schemas/operator-api.ts';
 import type { TSchema } from 'typebox';
-import { intArg, readSecretFile, readTextFile } from './options.ts';
+import { durationOption, intArg, nameArg, readSecretFile, readTextFile } from './options.ts';
+import { EnrollTokenIssued } from '../protocol/schemas/enroll-api.ts';
 import { ago, table, when } from './table.ts';
 
 interface OperatorFlags { center?: string; tokenFile?: string; centerCa?: string; json: boolean }
@@ -84,8 +85,22 @@ function ticketsCommand(): Command {
   return tickets;
 }
 
+/** `keyhole sites token|reset ID`: a one-time enrollment token, printed once (the center keeps its hash). */
+function tokenCommand(name: 'token' | 'reset', description: string, path: (site: string) => string): Command {
+  return withOperatorFlags(new Command(name)).description(description).argument('<site>', 'the site id', nameArg)
+    .addOption(durationOption('--expires <duration>', 'how long the token stays valid', 24 * 3_600_000))
+    .action(async (site: string, flags: OperatorFlags & { expires: number }) => {
+      const issued = await call(flags, 'POST', path(site), EnrollTokenIssued, { expiresInMs: flags.expires });
+      print(flags, issued, () => `${issued.token}\n`);
+      if (!flags.json) process.stderr.write(`one-time ${issued.purpose} token for site ${site}, valid until ${when(issued.expiresAt)}; give it to the site as --enroll-token-file\n`);
+    });
+}
+
 function sitesCommand(): Command {
-  return new Command('sites').description('enrolled sites').addCommand(withOperatorFlags(new Command('list')).description('sites, their tunnels, open tickets and faults')
+  return new Command('sites').description('enrolled sites')
+    .addCommand(tokenCommand('token', 'issue a one-time token for the first enrollment of a new site id', ROUTES.siteEnrollToken))
+    .addCommand(tokenCommand('reset', 'issue a one-time token that lets an enrolled site re-enroll once with a new key (audited as an alert)', ROUTES.siteReset))
+    .addCommand(withOperatorFlags(new Command('list')).description('sites, their tunnels, open tickets and faults')
     .action(async (flags: OperatorFlags) => {
       const sites = await call(flags, 'GET', ROUTES.sites, Type.Array(SiteView));
       print(flags, sites, () => table(['SITE', 'PUBLIC ADDRESS', 'LAN', 'HUB', 'OPEN', 'LAST SEEN', 'HANDSHAKE', 'FAULTS'],

@@ -44,6 +44,8 @@ export class Harness {
     const config: CenterConfig = {
       pool: parseCidr('100.64.0.0/10'), enrollSecret: new TextEncoder().encode(ENROLL_SECRET), operatorToken: OPERATOR_TOKEN,
       ticketTtlMs: 8 * 3_600_000, waitingTtlMs: 24 * 3_600_000, readyTimeoutMs: 120_000, hubStaleMs: 90_000, keepaliveSeconds: 25, maxSkewMs: 300_000,
+      // Component tests enroll many sites from one address at once; the limit has its own test.
+      enrollRate: { perAddress: 10_000, fleet: 10_000, windowMs: 60_000 },
       ...options.config,
     };
     const clock = { now: 1_800_000_000_000 };
