@@ -1,7 +1,7 @@
 // The real site data plane: the WireGuard tunnel to the hub plus the nftables table that maps leases onto LAN devices.
 import type { Logger } from 'pino';
 import { parseAddress } from '../protocol/ip.ts';
-import { HostFirewall, type FirewallMode, type FirewallObserved } from './firewall.ts';
+import { HostFirewall, type FirewallObserved } from './firewall.ts';
 import { FIREWALL_MARK, MARK_PRIO } from './firewall-plan.ts';
 import { forwardingWarnings } from './forwarding.ts';
 import type { Host } from './host.ts';
