@@ -68,7 +68,9 @@ export class WireGuardSiteDataplane implements SiteDataplane {
 
   teardown(options: Wait): Promise<void> {
     return this.#serial.run(async () => {
-      this.#lastFirewall = await this.#firewall.remove(options);
+      await this.#firewall.remove(options);
+      // Torn down: nothing of keyhole's is left to report, the host firewall's pass rules included.
+      this.#lastFirewall = undefined;
       await this.#nft.remove(options);
       await this.#tunnel.remove(options);
     });
