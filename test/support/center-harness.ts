@@ -98,6 +98,11 @@ export class Harness {
     return token;
   }
 
+  /** Uses a token another harness on the same store issued (replicas share one store, so one token per hub). */
+  shareHubToken(name: string, token: string): void {
+    this.#hubTokens.set(name, token);
+  }
+
   /** A request with the token of the hub the URL names (`/v1/hubs/NAME/…`). */
   async hub(method: string, url: string, body?: unknown): Promise<InjectResult> {
     const name = /^\/v1\/hubs\/([^/?]+)/.exec(url)?.[1];

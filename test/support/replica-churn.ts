@@ -79,6 +79,10 @@ async function deadlockCount(replica: Harness): Promise<number> {
 export async function runChurn(replicas: Harness[], options: ChurnOptions): Promise<ChurnResult> {
   const first = replicas[0] as Harness;
   for (const h of options.hubs) await first.registerHub(h.name, h.block, h.capacity);
+  for (const h of options.hubs) {
+    const token = await first.hubToken(h.name);
+    for (const other of replicas.slice(1)) other.shareHubToken(h.name, token);
+  }
   const sites: EnrolledSite[] = [];
   for (let i = 1; i <= options.sites; i++) sites.push(await first.enroll(`site${i}`));
   const open = new Map<string, Set<number>>(sites.map((s) => [s.id, new Set()]));
