@@ -7,7 +7,6 @@ import { ErrorBodySchema } from '../../protocol/schemas/common.ts';
 import { EnrollTokenIssued, EnrollTokenRequest, SiteParams } from '../../protocol/schemas/enroll-api.ts';
 import { EnrollRequest, EnrollResponse } from '../../protocol/schemas/site-api.ts';
 import { authenticateEnrollment, type EnrollProof } from '../auth/enroll-auth.ts';
-import { checkBearer } from '../auth/bearer.ts';
 import { enrollSite } from '../enroll.ts';
 import { reserveEnrollAttempt } from '../enroll-limit.ts';
 import { DEFAULT_TOKEN_TTL_MS, issueEnrollToken, type TokenPurpose } from '../enroll-tokens.ts';
@@ -17,8 +16,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What an enrollment request proved (enrollment route only). */
     enrollProof: EnrollProof | null;
-    /** The operator who asked for a token (token routes only). */
-    enrollOperator: string | null;
   }
 }
 
@@ -42,21 +39,13 @@ export async function enrollRoutes(scope: FastifyInstance, { ctx }: ApiDeps): Pr
   });
 }
 
-/** Operator routes that issue one-time enrollment tokens (operator token or console session). */
-export async function enrollTokenRoutes(scope: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const { ctx } = deps;
+/** Operator routes that issue one-time enrollment tokens; route auth (`operator`) proves who asks. */
+export async function enrollTokenRoutes(scope: FastifyInstance, { ctx }: ApiDeps): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.decorateRequest('enrollOperator', null);
-  app.addHook('onRequest', async (request) => {
-    const session = deps.operatorSession === undefined ? null : await deps.operatorSession(request);
-    if (session !== null) { request.enrollOperator = session; return; }
-    checkBearer(request, ctx.config.operatorToken, 'operator');
-    request.enrollOperator = 'operator:token';
-  });
   const route = (path: string, purpose: TokenPurpose, summary: string) => app.post(path, {
     config: { auth: 'operator' },
     schema: { summary, tags: ['operator'], security: [{ operatorToken: [] }], params: SiteParams, body: EnrollTokenRequest, response: { 200: EnrollTokenIssued, ...errors } },
-  }, async (request) => issueEnrollToken(ctx, request.params.site, purpose, request.body?.expiresInMs ?? DEFAULT_TOKEN_TTL_MS, request.enrollOperator ?? 'operator:unknown'));
+  }, async (request) => issueEnrollToken(ctx, request.params.site, purpose, request.body?.expiresInMs ?? DEFAULT_TOKEN_TTL_MS, request.operator ?? 'operator:unknown'));
   route('/v1/sites/:site/enroll-token', 'enroll', 'Issue a one-time token for the first enrollment of a new site id');
   route('/v1/sites/:site/reset', 'reset', 'Issue a one-time token that lets an enrolled site re-enroll once with a new key');
 }
