@@ -6,7 +6,8 @@ export const HELP_CSS = `
 * { box-sizing: border-box; }
 body { margin: 0; }
 a { color: var(--accent); }
-.bar { background: #fff; border-bottom: 1px solid var(--line); padding: 14px 24px; }
+.bar { background: #fff; border-bottom: 1px solid var(--line); padding: 14px 24px; display: flex; align-items: center; justify-content: space-between; gap: 12px; }
+.lang a { color: var(--ink); font-size: 14px; }
 .brand { font-weight: 700; color: var(--ink); text-decoration: none; display: inline-flex; align-items: center; gap: 10px; }
 .logo { width: 20px; height: 20px; border-radius: 50%; background: radial-gradient(circle at 50% 38%, #fff 0 3px, transparent 3.5px), linear-gradient(#fff, #fff) 50% 70% / 3px 7px no-repeat, var(--accent); }
 main { max-width: 720px; margin: 0 auto; padding: 28px 20px 60px; }
