@@ -6,14 +6,14 @@ import { KeyholeError } from '../../protocol/errors.ts';
 import { provePassword, type HelpAccess } from './access.ts';
 import type { HelpCsrf } from './csrf.ts';
 import { adminPage } from './page.ts';
-import { helpTextFor } from './text.ts';
+import { HELP_ENGLISH, helpTextFor } from './text.ts';
 import { refused, sendHtml } from './routes.ts';
 
 const SignInBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 100 })), password: Type.Optional(Type.String({ maxLength: 1024 })) });
 const SignOutBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 100 })) });
 
 function notOffered(): never {
-  throw new KeyholeError('NOT_FOUND', 'This gateway has no administrator sign-in.');
+  throw new KeyholeError('NOT_FOUND', HELP_ENGLISH['page.no-admin']);
 }
 
 export async function helpAdminRoutes(scope: FastifyInstance, deps: { access: HelpAccess; csrf: HelpCsrf }): Promise<void> {

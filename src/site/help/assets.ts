@@ -87,18 +87,19 @@ export function helpClient(): void {
   const refresh = async (): Promise<void> => {
     try {
       const response = await fetch(`${base}/live`, { cache: 'no-store' });
-      if (!response.ok) { say(`This page could not be updated (HTTP ${response.status}). Reload it to try again.`); return; }
+      if (!response.ok) { say((main.dataset['failed'] ?? '').replace('{status}', String(response.status))); return; }
       main.innerHTML = await response.text();
-      const state = document.getElementById('ticket-state');
-      if (state !== null) document.title = `Request ${base.split('/').pop() ?? ''}: ${state.textContent ?? ''}`;
+      // The page's words come from the server, in the page's language: the title from the region, the notices from <main>.
+      const title = document.querySelector<HTMLElement>('.ticket-head')?.dataset['title'];
+      if (title !== undefined) document.title = title;
       say(null);
     } catch {
-      say('This gateway cannot be reached right now; the page may be out of date. Retrying…');
+      say(main.dataset['offline'] ?? '');
     }
   };
   const source = new EventSource(`${base}/events`);
   source.addEventListener('change', () => { window.clearTimeout(timer); timer = window.setTimeout(() => { void refresh(); }, 100); });
-  source.addEventListener('error', () => { say('Lost contact with this gateway; retrying…'); });
+  source.addEventListener('error', () => { say(main.dataset['lost'] ?? ''); });
   source.addEventListener('open', () => { say(null); void refresh(); });
 }
 

@@ -20,7 +20,7 @@ import { SiteLive } from './live.ts';
 import { messagePage } from './page.ts';
 import { helpRoutes, ownTicket, sendHtml } from './routes.ts';
 import { HelpTickets } from './tickets.ts';
-import { codeText, HELP_LANG_PATH, helpTextFor } from './text.ts';
+import { codeText, HELP_ENGLISH, HELP_LANG_PATH, helpTextFor, ownErrorText } from './text.ts';
 import { languageSwitch } from '../../web/language.ts';
 import type { SiteService } from '../site-service.ts';
 
@@ -52,10 +52,12 @@ function plainError(log: Logger) {
     if (answer.serverFault) log.error({ err: error, url: request.url }, 'help page request failed');
     const code = answer.body.error.code;
     const t = helpTextFor(request);
-    const title = t.t(code === 'CSRF_BAD' ? 'page.refused.title' : answer.status === 404 ? 'page.not-found.title' : code === 'CENTER_UNREACHABLE' ? 'page.unreachable.title' : 'page.error.title');
+    const own = ownErrorText(t, answer.body.error.message);
+    const title = t.t(code === 'CSRF_BAD' ? 'page.refused.title' : answer.status === 404 ? 'page.not-found.title' : code === 'CENTER_UNREACHABLE' ? 'page.unreachable.title'
+      : code === 'BAD_REQUEST' ? 'page.bad-request.title' : 'page.error.title');
     const text = code === 'TICKET_UNKNOWN' ? t.t('page.unknown-ticket.text')
       : code === 'CENTER_UNREACHABLE' ? t.t('page.unreachable.text')
-        : answer.serverFault ? t.t('page.error.text') : codeText(t, code) ?? answer.body.error.message;
+        : answer.serverFault ? t.t('page.error.text') : own ?? codeText(t, code) ?? (code === 'BAD_REQUEST' ? t.t('page.bad-request.text') : answer.body.error.message);
     sendHtml(reply, messagePage(t, title, text), answer.status);
   };
 }
@@ -128,7 +130,7 @@ function hostGuard(options: LanServerOptions) {
   return async (request: FastifyRequest): Promise<void> => {
     const name = hostnameOf(request.headers.host);
     if (fixed.includes(name) || (options.hostNames?.() ?? []).some((n) => n.toLowerCase() === name)) return;
-    throw new KeyholeError('BAD_REQUEST', 'This page answers only at this gateway\'s own address or name. Open it by the gateway\'s address.');
+    throw new KeyholeError('BAD_REQUEST', HELP_ENGLISH['page.wrong-host']);
   };
 }
 

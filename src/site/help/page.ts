@@ -39,7 +39,7 @@ export function helpDocument(t: HelpText, title: string, body: SafeHtml, live: s
   return html`<html lang="${t.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title><link rel="stylesheet" href="/help.css"><script src="/help.js" defer></script></head>
 <body><header class="bar"><a href="/" class="brand"><span class="logo" aria-hidden="true"></span>${t.t('doc.brand')}</a>${languageSwitch(t, here)}</header>
-<main${live !== null && html` data-live="${live}"`}>${body}</main></body></html>`;
+<main${live !== null && html` data-live="${live}" data-failed="${t.raw('live.failed')}" data-offline="${t.t('live.offline')}" data-lost="${t.t('live.lost')}"`}>${body}</main></body></html>`;
 }
 
 function fieldError(errors: FieldErrors, field: HelpField): SafeHtml {
@@ -172,7 +172,7 @@ export function ticketRegion(m: TicketModel): SafeHtml {
   const { t } = m;
   const open = m.state === 'waiting' || m.state === 'ready' || m.state === 'in_progress';
   const words = stateWords(t, m.state);
-  return html`<div class="ticket-head"><h1>${t.html('ticket.heading', { number: html`<span class="number">#${m.ticket}</span>` })}</h1> <span class="state state-${m.state}" id="ticket-state">${words.label}</span></div>
+  return html`<div class="ticket-head" data-title="${t.t('ticket.title', { ticket: m.ticket, state: words.label })}"><h1>${t.html('ticket.heading', { number: html`<span class="number">#${m.ticket}</span>` })}</h1> <span class="state state-${m.state}" id="ticket-state">${words.label}</span></div>
 ${stepper(t, m.state)}
 <p class="lead">${words.text}</p>
 ${m.stale !== null && html`<div class="banner" role="alert">${m.stale}</div>`}

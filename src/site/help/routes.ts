@@ -12,7 +12,7 @@ import { EMPTY_FORM, HelpFormBody, readHelpForm, type FieldErrors, type HelpValu
 import type { SiteLive } from './live.ts';
 import { formPage, messagePage, ticketPage, ticketRegion, type AdminState, type TicketModel } from './page.ts';
 import type { HelpTickets } from './tickets.ts';
-import { codeText, helpTextFor, type HelpText } from './text.ts';
+import { codeText, HELP_ENGLISH, helpTextFor, type HelpText } from './text.ts';
 import type { SiteStatus } from '../control-server.ts';
 import type { SiteService } from '../site-service.ts';
 
@@ -42,8 +42,9 @@ const FIELDS: readonly string[] = ['requester', 'level', 'password', 'devices', 
  */
 export function placeError(t: HelpText, error: KeyholeError): { field: keyof FieldErrors | null; text: string } {
   if (error.code === 'DEVICE_UNKNOWN') {
-    const names = /^unknown devices? (.+?)(?:;|$)/.exec(error.message)?.[1];
-    return { field: 'devices', text: names === undefined ? t.t('error.refused', { message: error.message }) : t.t('field.devices.unknown', { devices: names }) };
+    // The site's words (site-service.ts): `unknown device(s) A, B; this site knows C, D`.
+    const found = /^unknown devices? (.+?); this site knows (.*)$/.exec(error.message);
+    return { field: 'devices', text: found === null ? t.t('error.refused', { message: error.message }) : t.t('field.devices.unknown', { devices: found[1] ?? '', known: found[2] ?? '' }) };
   }
   if (error.code === 'LEVEL_FORBIDDEN') return { field: 'devices', text: t.t('field.devices.gateway') };
   const own = codeText(t, error.code);
@@ -96,19 +97,21 @@ async function ticketModel(deps: HelpDeps, number: number, request: FastifyReque
   const open = ticket.state === 'waiting' || ticket.state === 'ready' || ticket.state === 'in_progress';
   const devices = ticket.leases.map((l) => l.device);
   const until = open ? Date.now() : ticket.updatedAt;
+  const t = helpTextFor(request);
   return {
-    t: helpTextFor(request), ticket: ticket.ticket, state: ticket.state, leases: ticket.leases, createdAt: ticket.createdAt,
+    t, ticket: ticket.ticket, state: ticket.state, leases: ticket.leases, createdAt: ticket.createdAt,
     startedBy: ticket.startedBy ?? null, startedAt: ticket.startedAt ?? null,
     openNow: deps.status().leases,
     blocked: deps.status().leases.flatMap((l) => l.blocked !== undefined && devices.includes(l.device) ? [`${l.device}: ${l.blocked}`] : []),
     connections: deps.connections?.during(devices, ticket.createdAt, until) ?? [],
-    stale, csrf: deps.csrf.tokenFor(request, reply),
+    // The cache says only that the center was out of reach; the words are the page's.
+    stale: stale === null ? null : t.t('ticket.stale'), csrf: deps.csrf.tokenFor(request, reply),
   };
 }
 
 export function refused(): never {
-  // The error page shows the catalogue's words for CSRF_BAD; this English text is for logs and tools.
-  throw new KeyholeError('CSRF_BAD', 'This form is missing its security token, or your browser did not send back this page\'s cookie, so it was refused. Reload the page and try again.');
+  // The error page shows the catalogue's words for CSRF_BAD in the reader's language.
+  throw new KeyholeError('CSRF_BAD', HELP_ENGLISH['error.CSRF_BAD']);
 }
 
 export async function helpRoutes(scope: FastifyInstance, deps: HelpDeps): Promise<void> {

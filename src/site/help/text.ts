@@ -33,5 +33,16 @@ export function codeText(t: HelpText, code: string): string | null {
   return Object.hasOwn(en, key) ? t.t(key as HelpKey) : null;
 }
 
+const ENGLISH = new Map<string, HelpKey>(Object.entries(en).map(([key, text]) => [text, key as HelpKey]));
+
+/** An error the page threw in the catalogue's English words (`new KeyholeError(code, HELP_ENGLISH[key])`), said in the page's language. */
+export function ownErrorText(t: HelpText, message: string): string | null {
+  const key = ENGLISH.get(message);
+  return key === undefined ? null : t.t(key);
+}
+
+/** The English catalogue, for errors the page throws and later shows in the reader's language. */
+export const HELP_ENGLISH = en;
+
 /** The path of the language switch (lan-server.ts mounts it). */
 export const HELP_LANG_PATH = '/lang';
