@@ -43,8 +43,8 @@ function placeError(error: KeyholeError): { field: keyof FieldErrors | null; tex
     case 'POOL_EXHAUSTED': return { field: null, text: 'The maintenance center has no free addresses for devices right now, so your request was not sent. Please try again in a few minutes.' };
     case 'UNAVAILABLE': return { field: null, text: 'This gateway is not connected to the maintenance center yet. Please try again in a minute.' };
     default: {
-      const field = error.field as keyof FieldErrors | undefined;
-      return { field: field !== undefined && ['requester', 'level', 'password', 'devices', 'urgency', 'phone', 'description'].includes(field) ? field : null, text: `The center refused the request: ${error.message}.` };
+      const field = (error.field === 'access' ? 'services' : error.field) as keyof FieldErrors | undefined;
+      return { field: field !== undefined && ['requester', 'level', 'password', 'devices', 'services', 'urgency', 'phone', 'description'].includes(field) ? field : null, text: `The center refused the request: ${error.message}.` };
     }
   }
 }
