@@ -1,4 +1,5 @@
 // The help page's stylesheet and its one small script (live ticket state over Server-Sent Events); the page works without it.
+import { CONSENT_CSS } from './consent.ts';
 import { SERVICES_CSS } from './services-form.ts';
 
 export const HELP_CSS = `
@@ -70,7 +71,7 @@ tr:last-child td { border-bottom: 0; }
 .field-sub label { display: block; font-weight: 600; margin-bottom: 6px; }
 form.foot button { padding: 4px 12px; margin-left: 8px; }
 #live-status { background: #fff3d6; color: #8a5a00; border: 1px solid #f2d58a; border-radius: 10px; padding: 10px 14px; margin-bottom: 14px; }
-${SERVICES_CSS}`;
+${SERVICES_CSS}${CONSENT_CSS}`;
 
 /** Runs in the browser, sent as its own source text: it must not use anything from outside its body. */
 export function helpClient(): void {

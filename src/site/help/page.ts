@@ -127,6 +127,8 @@ export interface TicketModel {
   /** Why a waiting request's devices cannot be reached yet (the site's path check), one line each. */
   blocked?: string[];
   connections: SeenConnection[];
+  /** The operators' asks with Accept and Refuse (consent.ts); empty when there are none. */
+  consent?: SafeHtml;
   /** Set when the state could not be checked with the center. */
   stale: string | null;
   csrf: string;
@@ -174,6 +176,7 @@ ${stepper(m.state)}
 ${m.stale !== null && html`<div class="banner" role="alert">${m.stale}</div>`}
 ${m.startedAt !== null && html`<p class="worker" id="worker">Work started at <b>${time(m.startedAt)} UTC</b> by <b>${workerName(m.startedBy)}</b>.</p>`}
 ${m.state === 'waiting' && (m.blocked ?? []).length > 0 && html`<div class="banner blocked" role="status"><b>Not reachable yet:</b> ${(m.blocked ?? []).join('; ')}</div>`}
+${m.consent ?? html``}
 ${open && html`<form method="post" action="/tickets/${m.ticket}/cancel" class="cancel"><input type="hidden" name="_csrf" value="${m.csrf}"><button type="submit" class="danger">Cancel this request</button></form>`}
 <section class="card"><h2>Open to the center right now</h2>
 ${m.openNow.length === 0 ? html`<p class="muted">Nothing on your network can be reached by the center.</p>` : html`<ul class="open-now">${m.openNow.map((l) => html`<li><span class="name">${l.device}</span> <span class="addr">${l.lanAddress ?? ''}</span> <span class="muted">as ${l.address}</span></li>`)}</ul>`}
