@@ -3,6 +3,7 @@ import { html, type SafeHtml } from '../../web/html.ts';
 import type { TicketState } from '../../protocol/schemas/common.ts';
 import type { FieldErrors, HelpField, HelpValues } from './form.ts';
 import type { SeenConnection } from './connections.ts';
+import { EVERYTHING, servicesChooser } from './services-form.ts';
 
 export interface FormModel {
   site: string;
@@ -64,8 +65,9 @@ ${m.banner !== null && html`<div class="banner" role="alert">${m.banner}</div>`}
 <input id="requester" name="requester" type="text" value="${v.requester}" maxlength="100" autocomplete="name"${invalid(e, 'requester')}>${fieldError(e, 'requester')}</div>
 ${levelField(m)}
 <fieldset class="field"><legend>Devices the center may reach</legend>
-<div class="devices">${m.devices.filter((d) => m.admin !== 'none' || d.device !== 'gateway').map((d) => html`<label class="device"><input type="checkbox" name="devices" value="${d.device}"${v.devices.includes(d.device) && html` checked`}${invalid(e, 'devices')}><span class="name">${d.device}</span><span class="addr">${d.device === 'gateway' ? 'this gateway' : d.address}${d.dhcp === true && ' · from DHCP'}</span></label>`)}</div>
-${fieldError(e, 'devices')}</fieldset>
+<div class="devices">${m.devices.filter((d) => m.admin !== 'none' || d.device !== 'gateway').map((d) => html`<div class="device-block"><label class="device"><input type="checkbox" name="devices" value="${d.device}"${v.devices.includes(d.device) && html` checked`}${invalid(e, 'devices')}><span class="name">${d.device}</span><span class="addr">${d.device === 'gateway' ? 'this gateway' : d.address}${d.dhcp === true && ' · from DHCP'}</span></label>
+${servicesChooser(d.device, v.services[d.device] ?? EVERYTHING, e.servicesDevice === d.device)}</div>`)}</div>
+${fieldError(e, 'devices')}${fieldError(e, 'services')}</fieldset>
 <fieldset class="field"><legend>Urgency</legend>${radios('urgency', v.urgency, [['low', 'Low'], ['normal', 'Normal'], ['high', 'High']], e)}${fieldError(e, 'urgency')}</fieldset>
 <div class="field"><label for="phone">Phone <span class="hint">(optional: so the operator can call you)</span></label>
 <input id="phone" name="phone" type="tel" value="${v.phone}" maxlength="40" autocomplete="tel"${invalid(e, 'phone')}>${fieldError(e, 'phone')}</div>
@@ -125,6 +127,8 @@ export interface TicketModel {
   /** Why a waiting request's devices cannot be reached yet (the site's path check), one line each. */
   blocked?: string[];
   connections: SeenConnection[];
+  /** The operators' asks with Accept and Refuse (consent.ts); empty when there are none. */
+  consent?: SafeHtml;
   /** Set when the state could not be checked with the center. */
   stale: string | null;
   csrf: string;
@@ -172,6 +176,7 @@ ${stepper(m.state)}
 ${m.stale !== null && html`<div class="banner" role="alert">${m.stale}</div>`}
 ${m.startedAt !== null && html`<p class="worker" id="worker">Work started at <b>${time(m.startedAt)} UTC</b> by <b>${workerName(m.startedBy)}</b>.</p>`}
 ${m.state === 'waiting' && (m.blocked ?? []).length > 0 && html`<div class="banner blocked" role="status"><b>Not reachable yet:</b> ${(m.blocked ?? []).join('; ')}</div>`}
+${m.consent ?? html``}
 ${open && html`<form method="post" action="/tickets/${m.ticket}/cancel" class="cancel"><input type="hidden" name="_csrf" value="${m.csrf}"><button type="submit" class="danger">Cancel this request</button></form>`}
 <section class="card"><h2>Open to the center right now</h2>
 ${m.openNow.length === 0 ? html`<p class="muted">Nothing on your network can be reached by the center.</p>` : html`<ul class="open-now">${m.openNow.map((l) => html`<li><span class="name">${l.device}</span> <span class="addr">${l.lanAddress ?? ''}</span> <span class="muted">as ${l.address}</span></li>`)}</ul>`}

@@ -7,6 +7,7 @@ import { GATEWAY_DEVICE } from '../../protocol/schemas/common.ts';
 import { documentText, type SafeHtml } from '../../web/html.ts';
 import { provePassword, type HelpAccess } from './access.ts';
 import type { ConnectionLog } from './connections.ts';
+import { consentPanel, consentRoutes } from './consent.ts';
 import type { HelpCsrf } from './csrf.ts';
 import { EMPTY_FORM, HelpFormBody, readHelpForm, type FieldErrors, type HelpValues } from './form.ts';
 import type { SiteLive } from './live.ts';
@@ -43,8 +44,8 @@ function placeError(error: KeyholeError): { field: keyof FieldErrors | null; tex
     case 'POOL_EXHAUSTED': return { field: null, text: 'The maintenance center has no free addresses for devices right now, so your request was not sent. Please try again in a few minutes.' };
     case 'UNAVAILABLE': return { field: null, text: 'This gateway is not connected to the maintenance center yet. Please try again in a minute.' };
     default: {
-      const field = error.field as keyof FieldErrors | undefined;
-      return { field: field !== undefined && ['requester', 'level', 'password', 'devices', 'urgency', 'phone', 'description'].includes(field) ? field : null, text: `The center refused the request: ${error.message}.` };
+      const field = (error.field === 'access' ? 'services' : error.field) as keyof FieldErrors | undefined;
+      return { field: field !== undefined && ['requester', 'level', 'password', 'devices', 'services', 'urgency', 'phone', 'description'].includes(field) ? field : null, text: `The center refused the request: ${error.message}.` };
     }
   }
 }
@@ -93,13 +94,14 @@ async function ticketModel(deps: HelpDeps, number: number, request: FastifyReque
   const open = ticket.state === 'waiting' || ticket.state === 'ready' || ticket.state === 'in_progress';
   const devices = ticket.leases.map((l) => l.device);
   const until = open ? Date.now() : ticket.updatedAt;
+  const csrf = deps.csrf.tokenFor(request, reply);
   return {
     ticket: ticket.ticket, state: ticket.state, leases: ticket.leases, createdAt: ticket.createdAt,
     startedBy: ticket.startedBy ?? null, startedAt: ticket.startedAt ?? null,
     openNow: deps.status().leases,
     blocked: deps.status().leases.flatMap((l) => l.blocked !== undefined && devices.includes(l.device) ? [`${l.device}: ${l.blocked}`] : []),
     connections: deps.connections?.during(devices, ticket.createdAt, until) ?? [],
-    stale, csrf: deps.csrf.tokenFor(request, reply),
+    stale, csrf, consent: consentPanel(ticket, csrf, open),
   };
 }
 
@@ -150,6 +152,13 @@ export async function helpRoutes(scope: FastifyInstance, deps: HelpDeps): Promis
       return sendHtml(reply, ticketPage({ ...model, stale: `It could not be cancelled: ${error.message}.` }), 409);
     }
     return reply.redirect(`/tickets/${request.params.ticket}`, 303);
+  });
+
+  await consentRoutes(app, {
+    service: deps.service, signal: deps.signal, remember: (ticket) => { deps.tickets.remember(ticket); },
+    checkForm: (request, token) => { if (!deps.csrf.valid(request, token)) refused(); },
+    checkOwner: (request, ticket) => { ownTicket(deps.access, request, ticket); },
+    showTicket: async (request, reply, ticket, banner, status) => sendHtml(reply, ticketPage({ ...await ticketModel(deps, ticket, request, reply), stale: banner }), status),
   });
 
   app.setNotFoundHandler((request, reply) => { sendHtml(reply, messagePage('Not found', `There is no page at ${request.url.split('?')[0] ?? ''}.`), 404); });
