@@ -1,4 +1,6 @@
 // The help page's stylesheet and its one small script (live ticket state over Server-Sent Events); the page works without it.
+import { CONSENT_CSS } from './consent.ts';
+import { SERVICES_CSS } from './services-form.ts';
 
 export const HELP_CSS = `
 :root { --ink: #1c2433; --muted: #667085; --line: #e2e6ec; --accent: #2463eb; --bg: #f4f6f9; --bad: #b42318; --bad-bg: #fdeceb; --ok: #137a48;
@@ -70,7 +72,7 @@ tr:last-child td { border-bottom: 0; }
 .field-sub label { display: block; font-weight: 600; margin-bottom: 6px; }
 form.foot button { padding: 4px 12px; margin-left: 8px; }
 #live-status { background: #fff3d6; color: #8a5a00; border: 1px solid #f2d58a; border-radius: 10px; padding: 10px 14px; margin-bottom: 14px; }
-`;
+${SERVICES_CSS}${CONSENT_CSS}`;
 
 /** Runs in the browser, sent as its own source text: it must not use anything from outside its body. */
 export function helpClient(): void {

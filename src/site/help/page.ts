@@ -5,6 +5,7 @@ import type { FieldErrors, HelpField, HelpValues } from './form.ts';
 import type { SeenConnection } from './connections.ts';
 import { HELP_LANG_PATH, type HelpKey, type HelpText } from './text.ts';
 import { switchTargets } from '../../web/language.ts';
+import { EVERYTHING, servicesChooser } from './services-form.ts';
 
 export interface FormModel {
   t: HelpText;
@@ -68,8 +69,9 @@ ${m.banner !== null && html`<div class="banner" role="alert">${m.banner}</div>`}
 <input id="requester" name="requester" type="text" value="${v.requester}" maxlength="100" autocomplete="name"${invalid(e, 'requester')}>${fieldError(e, 'requester')}</div>
 ${levelField(m)}
 <fieldset class="field"><legend>${t.t('form.devices')}</legend>
-<div class="devices">${m.devices.filter((d) => m.admin !== 'none' || d.device !== 'gateway').map((d) => html`<label class="device"><input type="checkbox" name="devices" value="${d.device}"${v.devices.includes(d.device) && html` checked`}${invalid(e, 'devices')}><span class="name">${d.device}</span><span class="addr">${d.device === 'gateway' ? t.t('form.device.gateway') : d.address}${d.dhcp === true && t.t('form.device.dhcp')}</span></label>`)}</div>
-${fieldError(e, 'devices')}</fieldset>
+<div class="devices">${m.devices.filter((d) => m.admin !== 'none' || d.device !== 'gateway').map((d) => html`<div class="device-block"><label class="device"><input type="checkbox" name="devices" value="${d.device}"${v.devices.includes(d.device) && html` checked`}${invalid(e, 'devices')}><span class="name">${d.device}</span><span class="addr">${d.device === 'gateway' ? t.t('form.device.gateway') : d.address}${d.dhcp === true && t.t('form.device.dhcp')}</span></label>
+${servicesChooser(d.device, v.services[d.device] ?? EVERYTHING, e.servicesDevice === d.device)}</div>`)}</div>
+${fieldError(e, 'devices')}${fieldError(e, 'services')}</fieldset>
 <fieldset class="field"><legend>${t.t('form.urgency')}</legend>${radios('urgency', v.urgency, [['low', t.t('urgency.low')], ['normal', t.t('urgency.normal')], ['high', t.t('urgency.high')]], e)}${fieldError(e, 'urgency')}</fieldset>
 <div class="field"><label for="phone">${t.t('form.phone')} <span class="hint">${t.t('form.phone.hint')}</span></label>
 <input id="phone" name="phone" type="tel" value="${v.phone}" maxlength="40" autocomplete="tel"${invalid(e, 'phone')}>${fieldError(e, 'phone')}</div>
@@ -131,6 +133,8 @@ export interface TicketModel {
   /** Why a waiting request's devices cannot be reached yet (the site's path check), one line each. */
   blocked?: string[];
   connections: SeenConnection[];
+  /** The operators' asks with Accept and Refuse (consent.ts); empty when there are none. */
+  consent?: SafeHtml;
   /** Set when the state could not be checked with the center. */
   stale: string | null;
   csrf: string;
@@ -178,6 +182,7 @@ ${stepper(t, m.state)}
 ${m.stale !== null && html`<div class="banner" role="alert">${m.stale}</div>`}
 ${m.startedAt !== null && html`<p class="worker" id="worker">${t.html('ticket.worker', { time: html`<b>${t.dateTime(m.startedAt)}</b>`, who: html`<b>${workerName(t, m.startedBy)}</b>` })}</p>`}
 ${m.state === 'waiting' && (m.blocked ?? []).length > 0 && html`<div class="banner blocked" role="status"><b>${t.t('ticket.blocked')}</b> ${(m.blocked ?? []).join('; ')}</div>`}
+${m.consent ?? html``}
 ${open && html`<form method="post" action="/tickets/${m.ticket}/cancel" class="cancel"><input type="hidden" name="_csrf" value="${m.csrf}"><button type="submit" class="danger">${t.t('ticket.cancel')}</button></form>`}
 <section class="card"><h2>${t.t('ticket.open-now')}</h2>
 ${m.openNow.length === 0 ? html`<p class="muted">${t.t('ticket.open-now.none')}</p>` : html`<ul class="open-now">${m.openNow.map((l) => html`<li><span class="name">${l.device}</span> <span class="addr">${l.lanAddress ?? ''}</span> <span class="muted">${t.t('ticket.open-now.as', { address: l.address })}</span></li>`)}</ul>`}

@@ -7,6 +7,7 @@ import { GATEWAY_DEVICE } from '../../protocol/schemas/common.ts';
 import { documentText, type SafeHtml } from '../../web/html.ts';
 import { provePassword, type HelpAccess } from './access.ts';
 import type { ConnectionLog } from './connections.ts';
+import { consentPanel, consentRoutes } from './consent.ts';
 import type { HelpCsrf } from './csrf.ts';
 import { EMPTY_FORM, HelpFormBody, readHelpForm, type FieldErrors, type HelpValues } from './form.ts';
 import type { SiteLive } from './live.ts';
@@ -34,7 +35,7 @@ export function sendHtml(reply: FastifyReply, page: SafeHtml, status = 200): Fas
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(documentText(page));
 }
 
-const FIELDS: readonly string[] = ['requester', 'level', 'password', 'devices', 'urgency', 'phone', 'description'];
+const FIELDS: readonly string[] = ['requester', 'level', 'password', 'devices', 'services', 'urgency', 'phone', 'description'];
 
 /**
  * Where a refusal from the service or the center belongs, beside a field or above the form, in the page's
@@ -49,7 +50,7 @@ export function placeError(t: HelpText, error: KeyholeError): { field: keyof Fie
   if (error.code === 'LEVEL_FORBIDDEN') return { field: 'devices', text: t.t('field.devices.gateway') };
   const own = codeText(t, error.code);
   if (own !== null) return { field: null, text: own };
-  const field = error.field as keyof FieldErrors | undefined;
+  const field = (error.field === 'access' ? 'services' : error.field) as keyof FieldErrors | undefined;
   return { field: field !== undefined && FIELDS.includes(field) ? field : null, text: t.t('error.refused', { message: error.message }) };
 }
 
@@ -98,6 +99,7 @@ async function ticketModel(deps: HelpDeps, number: number, request: FastifyReque
   const devices = ticket.leases.map((l) => l.device);
   const until = open ? Date.now() : ticket.updatedAt;
   const t = helpTextFor(request);
+  const csrf = deps.csrf.tokenFor(request, reply);
   return {
     t, ticket: ticket.ticket, state: ticket.state, leases: ticket.leases, createdAt: ticket.createdAt,
     startedBy: ticket.startedBy ?? null, startedAt: ticket.startedAt ?? null,
@@ -105,7 +107,7 @@ async function ticketModel(deps: HelpDeps, number: number, request: FastifyReque
     blocked: deps.status().leases.flatMap((l) => l.blocked !== undefined && devices.includes(l.device) ? [`${l.device}: ${l.blocked}`] : []),
     connections: deps.connections?.during(devices, ticket.createdAt, until) ?? [],
     // The cache says only that the center was out of reach; the words are the page's.
-    stale: stale === null ? null : t.t('ticket.stale'), csrf: deps.csrf.tokenFor(request, reply),
+    stale: stale === null ? null : t.t('ticket.stale'), csrf, consent: consentPanel(ticket, csrf, open),
   };
 }
 
@@ -158,6 +160,13 @@ export async function helpRoutes(scope: FastifyInstance, deps: HelpDeps): Promis
       return sendHtml(reply, ticketPage({ ...model, stale: model.t.t('ticket.cancel.refused', { reason: error.message }) }), 409);
     }
     return reply.redirect(`/tickets/${request.params.ticket}`, 303);
+  });
+
+  await consentRoutes(app, {
+    service: deps.service, signal: deps.signal, remember: (ticket) => { deps.tickets.remember(ticket); },
+    checkForm: (request, token) => { if (!deps.csrf.valid(request, token)) refused(); },
+    checkOwner: (request, ticket) => { ownTicket(deps.access, request, ticket); },
+    showTicket: async (request, reply, ticket, banner, status) => sendHtml(reply, ticketPage({ ...await ticketModel(deps, ticket, request, reply), stale: banner }), status),
   });
 
   app.setNotFoundHandler((request, reply) => {

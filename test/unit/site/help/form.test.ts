@@ -32,7 +32,7 @@ test('every problem is named beside its field, and what was typed is kept', () =
 test('the form page shows errors beside their fields, escaped, and marks the fields invalid', () => {
   const page = formPage({
     t: en, site: 'site1', devices: [{ device: 'gateway', address: '192.168.1.1' }, { device: 'nas', address: '192.168.1.10' }],
-    values: { requester: '<Eve>', level: 'user', devices: ['gateway'], urgency: 'normal', phone: '', description: '</textarea><script>x()</script>' },
+    values: { requester: '<Eve>', level: 'user', devices: ['gateway'], services: {}, urgency: 'normal', phone: '', description: '</textarea><script>x()</script>' },
     errors: { devices: 'The gateway itself can be opened only at level Administrator.' }, banner: null, csrf: 'T'.repeat(43), open: [], admin: 'offered',
   }).text;
   assert.match(page, /value="&lt;Eve&gt;"/);
