@@ -22,7 +22,7 @@ export const DEPS = {
   'src/center/api': ['src/protocol', 'src/protocol/schemas', 'src/web', 'src/center', 'src/center/auth', 'src/center/tickets', 'src/center/views', 'src/center/writes'],
   'src/center/auth': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center'],
   'src/center/console': ['src/protocol', 'src/protocol/schemas', 'src/web', 'src/store', 'src/center', 'src/center/api', 'src/center/tickets', 'src/center/views', 'src/center/writes'],
-  'src/center/tickets': ['src/protocol', 'src/protocol/schemas', 'src/center'],
+  'src/center/tickets': ['src/protocol', 'src/protocol/schemas', 'src/base', 'src/center'],
   'src/center/writes': ['src/protocol', 'src/protocol/schemas', 'src/base', 'src/store', 'src/center', 'src/center/auth', 'src/center/tickets'],
   'src/center/views': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center'],
   'src/agent': ['src/protocol'],
