@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { bearer, CenterClient } from '../agent/center-client.ts';
 import { KeyholeError } from '../protocol/errors.ts';
+import { formatServices } from '../protocol/services.ts';
 import { ROUTES } from '../protocol/routes.ts';
 import Type from 'typebox';
 import { AuditEvent, FaultView, HubView, IncidentView, PoolView, SiteView, TicketList, TicketView } from '../protocol/schemas/operator-api.ts';
@@ -11,6 +12,7 @@ import { EnrollTokenIssued } from '../protocol/schemas/enroll-api.ts';
 import { ago, table, when } from './table.ts';
 import { withHubLifecycle, withSiteLifecycle } from './lifecycle-commands.ts';
 import { allPages } from './pages.ts';
+import { askCommand } from './ticket-ask-command.ts';
 
 export interface OperatorFlags { center?: string; tokenFile?: string; centerCa?: string; json: boolean }
 
@@ -73,7 +75,8 @@ function ticketDetail(t: TicketView): string {
     `description ${t.description ?? '-'}`,
     `received ${when(t.createdAt)}, ready ${when(t.readyAt)}, started ${when(t.startedAt)}, ended ${when(t.endedAt)}`,
     ...(t.blocked === undefined ? [] : [`not reachable: ${t.blocked}`]),
-    ...t.leases.map((l) => `  ${l.device.padEnd(16)} ${l.address}    ssh ${l.address} | http://${l.address}/`),
+    ...t.leases.map((l) => `  ${l.device.padEnd(16)} ${l.address.padEnd(15)} ${formatServices(l.services ?? 'all')}`),
+    ...(t.asks ?? []).map((a) => `  ask ${a.ask}: ${a.device}:${formatServices(a.services)} ${a.state} (by ${a.askedBy})`),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -99,6 +102,7 @@ function ticketsCommand(): Command {
   tickets.addCommand(one('show', 'one ticket with its leases', 'GET', ROUTES.ticket));
   tickets.addCommand(one('start', 'start work on a ready ticket', 'POST', ROUTES.ticketStart));
   tickets.addCommand(one('end', 'end a ticket: its leases go back to the pool', 'POST', ROUTES.ticketEnd));
+  tickets.addCommand(askCommand());
   return tickets;
 }
 
