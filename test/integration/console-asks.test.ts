@@ -1,7 +1,6 @@
 // The console's Ask for more form on an in-process center: CSRF, bad input and gateway on a user ticket change nothing; any operator may ask; links follow the lease's services.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { consoleAuthenticator } from '../../src/center/console/console-auth.ts';
 import { consolePlugin } from '../../src/center/console/console-plugin.ts';
 import { setOperator } from '../../src/center/console/operators.ts';
 import { Harness, type EnrolledSite } from '../support/center-harness.ts';
