@@ -9,7 +9,8 @@ import { listAudit, listFaults, listHubs, listSites, poolView, siteLiveness } fr
 import { getTicket, listTickets } from '../views/ticket-views.ts';
 import { listIncidents } from '../views/incident-views.ts';
 import { AUDIT_PAGE, auditHref, auditIntro, auditRegion } from './audit-page.ts';
-import { AuditPageQuery, PoolQuery, QueueQuery, TicketParams } from './console-forms.ts';
+import { AuditPageQuery, FaultsPageQuery, FleetNameQuery, PoolQuery, QueueQuery, TicketParams } from './console-forms.ts';
+import { cursorHref, cursorPager, cutPage, FLEET_PAGE } from './cursor-pager.ts';
 import type { ConsoleServices } from './console-services.ts';
 import { faultsIntro, faultsRegion, hubsIntro, incidentsRegion, hubsRegion, sitesIntro, sitesRegion } from './fleet-pages.ts';
 import { consolePage, type LiveKey, type Shell } from './layout.ts';
@@ -57,14 +58,25 @@ export async function ticketParts(services: ConsoleServices, ticket: number, ses
   return { title: `Ticket ${ticket}`, active: 'queue', intro: ticketIntro(), region: ticketRegion(model), live: { src: `/console/fragments/tickets/${ticket}`, on: ['tickets'], ticket } };
 }
 
-/** The sites page (admins also get its lifecycle buttons). */
-export async function sitesParts({ ctx }: ConsoleServices, session: Session): Promise<Parts> {
-  return { title: 'Sites', active: 'sites', intro: sitesIntro(), region: sitesRegion(await listSites(ctx.db, siteLiveness(ctx), { limit: 1000 }), ctx.now(), session), live: { src: '/console/fragments/sites', on: ['sites', 'tickets', 'faults'] } };
+/** The sites page, one page of sites after `after` (admins also get its lifecycle buttons). */
+export async function sitesParts({ ctx }: ConsoleServices, session: Session, after: string | null = null): Promise<Parts> {
+  const page = cutPage(await listSites(ctx.db, siteLiveness(ctx), { limit: FLEET_PAGE + 1, ...(after === null ? {} : { after }) }), FLEET_PAGE, (s) => s.site);
+  const region = html`${sitesRegion(page.rows, ctx.now(), session)}${cursorPager('/console/sites', 'after', after !== null, page.next)}`;
+  return { title: 'Sites', active: 'sites', intro: sitesIntro(), region, live: { src: cursorHref('/console/fragments/sites', 'after', after), on: ['sites', 'tickets', 'faults'] } };
 }
 
-/** The hubs page (admins also get its lifecycle buttons). */
-export async function hubsParts({ ctx }: ConsoleServices, session: Session): Promise<Parts> {
-  return { title: 'Hubs', active: 'hubs', intro: hubsIntro(), region: hubsRegion(await listHubs(ctx.db, ctx.config, ctx.now(), { limit: 1000 }), ctx.now(), session), live: { src: '/console/fragments/hubs', on: ['hubs', 'pool'] } };
+/** The hubs page, one page of hubs after `after` (admins also get its lifecycle buttons). */
+export async function hubsParts({ ctx }: ConsoleServices, session: Session, after: string | null = null): Promise<Parts> {
+  const page = cutPage(await listHubs(ctx.db, ctx.config, ctx.now(), { limit: FLEET_PAGE + 1, ...(after === null ? {} : { after }) }), FLEET_PAGE, (h) => h.hub);
+  const region = html`${hubsRegion(page.rows, ctx.now(), session)}${cursorPager('/console/hubs', 'after', after !== null, page.next)}`;
+  return { title: 'Hubs', active: 'hubs', intro: hubsIntro(), region, live: { src: cursorHref('/console/fragments/hubs', 'after', after), on: ['hubs', 'pool'] } };
+}
+
+/** The faults page: open incidents, then one page of faults below the id `before`. */
+async function faultsParts({ ctx }: ConsoleServices, before: number | null): Promise<Parts> {
+  const page = cutPage(await listFaults(ctx.db, { limit: FLEET_PAGE + 1, ...(before === null ? {} : { before }) }), FLEET_PAGE, (f) => f.fault);
+  const region = html`${incidentsRegion(await listIncidents(ctx.db), ctx.now())}${faultsRegion(page.rows, ctx.now())}${cursorPager('/console/faults', 'before', before !== null, page.next)}`;
+  return { title: 'Faults', active: 'faults', intro: faultsIntro(), region, live: { src: cursorHref('/console/fragments/faults', 'before', before === null ? null : String(before)), on: ['faults'] } };
 }
 
 export async function pageRoutes(scope: FastifyInstance, services: ConsoleServices): Promise<void> {
@@ -94,11 +106,9 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
     const parts = await ticketParts(services, request.params.ticket, sessionOf(request));
     return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(parts.region.text);
   });
-  both('/faults', 'faults', {}, async () => ({
-    title: 'Faults', active: 'faults', intro: faultsIntro(), region: html`${incidentsRegion(await listIncidents(ctx.db), ctx.now())}${faultsRegion(await listFaults(ctx.db, { limit: 200 }), ctx.now())}`, live: { src: '/console/fragments/faults', on: ['faults'] },
-  }));
-  both('/sites', 'sites', {}, async (_request, session) => sitesParts(services, session));
-  both('/hubs', 'hubs', {}, async (_request, session) => hubsParts(services, session));
+  both('/faults', 'faults', { querystring: FaultsPageQuery }, async (request) => faultsParts(services, (request.query as Type.Static<typeof FaultsPageQuery>).before ?? null));
+  both('/sites', 'sites', { querystring: FleetNameQuery }, async (request, session) => sitesParts(services, session, (request.query as Type.Static<typeof FleetNameQuery>).after ?? null));
+  both('/hubs', 'hubs', { querystring: FleetNameQuery }, async (request, session) => hubsParts(services, session, (request.query as Type.Static<typeof FleetNameQuery>).after ?? null));
   both('/pool', 'pool', { querystring: PoolQuery }, async (request) => {
     const range = (request.query as Type.Static<typeof PoolQuery>).range ?? '24h';
     const now = ctx.now();
