@@ -19,10 +19,11 @@ import { POOL_RANGES, poolIntro, poolRegion } from './pool-page.ts';
 import { PAGE_SIZE, queueHref, queueIntro, queueRegion, type QueueModel } from './queue-view.ts';
 import type { Session } from './sessions.ts';
 import { ticketIntro, ticketRegion } from './ticket-view.ts';
+import { consoleTextFor } from './text.ts';
 import { DELIVERY_PAGE, webhooksIntro, webhooksRegion } from './webhooks-page.ts';
 import { listDeliveries, listWebhooks } from '../webhooks.ts';
 
-type Parts = Omit<Shell, 'session'>;
+type Parts = Omit<Shell, 'session' | 't'>;
 
 export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200): FastifyReply {
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(documentText(page));
@@ -86,7 +87,7 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
   const both = <Q extends Type.TSchema>(path: string, name: string, schema: { querystring?: Q; params?: Type.TSchema }, build: (request: FastifyRequest, session: Session) => Promise<Parts>): void => {
     app.get(path, { config: { auth: 'console' }, schema }, async (request, reply) => {
       const session = sessionOf(request);
-      return sendPage(reply, consolePage({ ...await build(request, session), session }));
+      return sendPage(reply, consolePage({ ...await build(request, session), session, t: consoleTextFor(request), here: request.url }));
     });
     app.get(`/fragments/${name}`, { config: { auth: 'console' }, schema }, async (request, reply) => {
       const parts = await build(request, sessionOf(request));
@@ -100,7 +101,7 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
   });
   app.get('/tickets/:ticket', { config: { auth: 'console' }, schema: { params: TicketParams } }, async (request, reply) => {
     const session = sessionOf(request);
-    return sendPage(reply, consolePage({ ...await ticketParts(services, request.params.ticket, session), session }));
+    return sendPage(reply, consolePage({ ...await ticketParts(services, request.params.ticket, session), session, t: consoleTextFor(request), here: request.url }));
   });
   app.get('/fragments/tickets/:ticket', { config: { auth: 'console' }, schema: { params: TicketParams } }, async (request, reply) => {
     const parts = await ticketParts(services, request.params.ticket, sessionOf(request));

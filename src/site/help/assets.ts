@@ -8,7 +8,8 @@ export const HELP_CSS = `
 * { box-sizing: border-box; }
 body { margin: 0; }
 a { color: var(--accent); }
-.bar { background: #fff; border-bottom: 1px solid var(--line); padding: 14px 24px; }
+.bar { background: #fff; border-bottom: 1px solid var(--line); padding: 14px 24px; display: flex; align-items: center; justify-content: space-between; gap: 12px; }
+.lang a { color: var(--ink); font-size: 14px; }
 .brand { font-weight: 700; color: var(--ink); text-decoration: none; display: inline-flex; align-items: center; gap: 10px; }
 .logo { width: 20px; height: 20px; border-radius: 50%; background: radial-gradient(circle at 50% 38%, #fff 0 3px, transparent 3.5px), linear-gradient(#fff, #fff) 50% 70% / 3px 7px no-repeat, var(--accent); }
 main { max-width: 720px; margin: 0 auto; padding: 28px 20px 60px; }
@@ -88,18 +89,19 @@ export function helpClient(): void {
   const refresh = async (): Promise<void> => {
     try {
       const response = await fetch(`${base}/live`, { cache: 'no-store' });
-      if (!response.ok) { say(`This page could not be updated (HTTP ${response.status}). Reload it to try again.`); return; }
+      if (!response.ok) { say((main.dataset['failed'] ?? '').replace('{status}', String(response.status))); return; }
       main.innerHTML = await response.text();
-      const state = document.getElementById('ticket-state');
-      if (state !== null) document.title = `Request ${base.split('/').pop() ?? ''}: ${state.textContent ?? ''}`;
+      // The page's words come from the server, in the page's language: the title from the region, the notices from <main>.
+      const title = document.querySelector<HTMLElement>('.ticket-head')?.dataset['title'];
+      if (title !== undefined) document.title = title;
       say(null);
     } catch {
-      say('This gateway cannot be reached right now; the page may be out of date. Retrying…');
+      say(main.dataset['offline'] ?? '');
     }
   };
   const source = new EventSource(`${base}/events`);
   source.addEventListener('change', () => { window.clearTimeout(timer); timer = window.setTimeout(() => { void refresh(); }, 100); });
-  source.addEventListener('error', () => { say('Lost contact with this gateway; retrying…'); });
+  source.addEventListener('error', () => { say(main.dataset['lost'] ?? ''); });
   source.addEventListener('open', () => { say(null); void refresh(); });
 }
 
