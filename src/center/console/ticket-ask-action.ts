@@ -7,6 +7,7 @@ import { TicketParams } from './console-forms.ts';
 import { sendPage, ticketParts } from './console-pages.ts';
 import type { ConsoleServices } from './console-services.ts';
 import { consolePage } from './layout.ts';
+import { consoleTextFor } from './text.ts';
 import { AskForm, readAskForm } from './ticket-asks.ts';
 
 /** Refusals said on the ticket page: bad input, gateway on a user-level ticket, a closed ticket or too many asks waiting. */
@@ -24,7 +25,7 @@ export async function askRoutes(scope: FastifyInstance, services: ConsoleService
     } catch (error) {
       if (!(error instanceof KeyholeError) || !SAID.has(error.code)) throw error;
       const parts = await ticketParts(services, ticket, session);
-      return sendPage(reply, consolePage({ ...parts, session, notice: { kind: 'error', text: `Not asked: ${error.message}.` } }), error.status);
+      return sendPage(reply, consolePage({ ...parts, session, t: consoleTextFor(request), notice: { kind: 'error', text: `Not asked: ${error.message}.` } }), error.status);
     }
     return reply.redirect(`/console/tickets/${ticket}`, 303);
   });
