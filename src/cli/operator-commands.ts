@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { bearer, CenterClient } from '../agent/center-client.ts';
 import { KeyholeError } from '../protocol/errors.ts';
+import { formatServices } from '../protocol/services.ts';
 import { ROUTES } from '../protocol/routes.ts';
 import Type from 'typebox';
 import { AuditEvent, FaultView, HubView, IncidentView, PoolView, SiteView, TicketList, TicketView } from '../protocol/schemas/operator-api.ts';
@@ -11,6 +12,7 @@ import { EnrollTokenIssued } from '../protocol/schemas/enroll-api.ts';
 import { ago, table, when } from './table.ts';
 import { withHubLifecycle, withSiteLifecycle } from './lifecycle-commands.ts';
 import { allPages } from './pages.ts';
+import { askCommand } from './ticket-ask-command.ts';
 
 export interface OperatorFlags { center?: string; tokenFile?: string; centerCa?: string; json: boolean }
 
@@ -75,7 +77,8 @@ function ticketDetail(t: TicketView): string {
     ...(t.blocked === undefined ? [] : [`not reachable: ${t.blocked}`]),
     ...(t.deadlineAt === undefined || t.deadlineAt === null ? [] : [`deadline ${when(t.deadlineAt)}${t.warnedAt === undefined || t.warnedAt === null ? '' : ` (warned ${when(t.warnedAt)})`}`]),
     ...(t.extensions ?? []).map((e) => `  more time ${e.extension}: +${Math.round(e.extendMs / 60_000)} min asked by ${e.askedBy}, ${e.state}`),
-    ...t.leases.map((l) => `  ${l.device.padEnd(16)} ${l.address}    ssh ${l.address} | http://${l.address}/`),
+    ...t.leases.map((l) => `  ${l.device.padEnd(16)} ${l.address.padEnd(15)} ${formatServices(l.services ?? 'all')}`),
+    ...(t.asks ?? []).map((a) => `  ask ${a.ask}: ${a.device}:${formatServices(a.services)} ${a.state} (by ${a.askedBy})`),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -108,6 +111,7 @@ function ticketsCommand(): Command {
       const ticket = await call(flags, 'POST', `/v1/tickets/${n}/extensions`, TicketView, { byMs: flags.by });
       print(flags, ticket, () => ticketDetail(ticket));
     }));
+  tickets.addCommand(askCommand());
   return tickets;
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { App } from '../../src/center/api/app.ts';
 import { issueHubToken } from '../../src/center/auth/hub-credentials.ts';
-import { buildCenter, type BuiltCenter } from '../../src/center/build.ts';
+import { buildCenter, type BuildOptions, type BuiltCenter } from '../../src/center/build.ts';
 import type { CenterConfig, CenterContext } from '../../src/center/context.ts';
 import type { WatchHub } from '../../src/center/watch-hub.ts';
 import { generateKeyPair } from '../../src/agent/key-pair.ts';
@@ -40,7 +40,7 @@ export class Harness {
   }
 
   /** The center `keyhole center` builds (build.ts), on a throwaway SQLite file unless `db` names a store; its clock is the harness's. */
-  static async create(options: { db?: string; config?: Partial<CenterConfig> } = {}): Promise<Harness> {
+  static async create(options: { db?: string; config?: Partial<CenterConfig>; plugins?: BuildOptions['plugins'] } = {}): Promise<Harness> {
     const dir = options.db === undefined ? mkdtempSync(join(tmpdir(), 'keyhole-center-')) : null;
     const log = pino({ level: process.env.KEYHOLE_TEST_LOG ?? 'silent' });
     const config: CenterConfig = {
@@ -52,7 +52,7 @@ export class Harness {
     };
     const clock: Clock = { now: 1_800_000_000_000 };
     // No LISTEN/NOTIFY between harnesses on one PostgreSQL store: replicas.test.ts runs that path with real processes.
-    const center = await buildCenter({ config, db: options.db ?? join(dir as string, 'center.db'), log, now: () => clock.now, notify: false });
+    const center = await buildCenter({ config, db: options.db ?? join(dir as string, 'center.db'), log, now: () => clock.now, notify: false, ...(options.plugins === undefined ? {} : { plugins: options.plugins }) });
     return new Harness(center, await center.app(), dir, clock);
   }
 

@@ -11,6 +11,7 @@ import { consoleScript } from './console-client.ts';
 import { sendPage, pageRoutes } from './console-pages.ts';
 import { acquireConsoleServices, type ConsoleServices } from './console-services.ts';
 import { CONSOLE_CSS } from './console-style.ts';
+import { askRoutes } from './ticket-ask-action.ts';
 import { messagePage } from './login-page.ts';
 import { consoleTextFor, type ConsoleText } from './text.ts';
 import { languageSwitch } from '../../web/language.ts';
@@ -73,6 +74,7 @@ async function consoleScope(scope: FastifyInstance, ctx: CenterContext): Promise
   await pageRoutes(scope, services);
   await actionRoutes(scope, services);
   await fleetActionRoutes(scope, services);
+  await askRoutes(scope, services);
 }
 
 /** The center plugin: `/console/…`, and `/` sending a browser there. */

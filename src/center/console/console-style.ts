@@ -1,4 +1,5 @@
 // The console's one stylesheet, served at /console/assets/console.css (no build, no inline styles: the CSP forbids them).
+import { ASKS_CSS } from './ticket-asks.ts';
 export const CONSOLE_CSS = `
 :root {
   --bg: #f5f6f8; --panel: #fff; --ink: #1d2330; --muted: #667085; --line: #e3e6eb; --accent: #2f5bea;
@@ -144,4 +145,4 @@ figure.chart figcaption { color: var(--muted); font-size: 12.5px; margin-top: 6p
 .back { margin: 0 0 10px; }
 .ticket-head { margin-bottom: 16px; }
 @media (max-width: 900px) { .grid2 { grid-template-columns: 1fr; } .desc { max-width: 180px; } .top { gap: 12px; padding: 0 12px; } }
-`;
+${ASKS_CSS}`;

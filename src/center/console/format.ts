@@ -1,6 +1,8 @@
 // Small formatting pieces every console page shares: times and ages, state and urgency badges, lease links, pagers.
 import { html, type SafeHtml } from '../../web/html.ts';
 import type { Level, TicketState, Urgency } from '../../protocol/schemas/common.ts';
+import type { ServiceSpec } from '../../protocol/schemas/services.ts';
+import { admits } from '../../protocol/services.ts';
 
 export const STATE_LABEL: Record<TicketState, string> = {
   waiting: 'Waiting for tunnel', ready: 'Ready', in_progress: 'In progress', ended: 'Ended', cancelled: 'Cancelled', expired: 'Expired', failed: 'Failed',
@@ -51,15 +53,26 @@ export function urlHost(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
-/** How to reach a lease: ssh and http links to its address. */
-export function leaseLinks(address: string): SafeHtml {
+/** The URLs a lease admits: ssh only when it admits tcp/22, http when tcp/80, https when a named set admits tcp/443. */
+export function reachUrls(address: string, services: ServiceSpec = 'all'): { label: string; url: string }[] {
   const host = urlHost(address);
-  return html`<a class="reach" href="${`ssh://${host}`}" title="${`Open ssh://${host}`}">ssh</a><a class="reach" href="${`http://${host}/`}" target="_blank" rel="noopener noreferrer" title="${`Open http://${host}/`}">http</a>`;
+  return [
+    ...(admits(services, 'tcp', 22) ? [{ label: 'ssh', url: `ssh://${host}` }] : []),
+    ...(admits(services, 'tcp', 80) ? [{ label: 'http', url: `http://${host}/` }] : []),
+    ...(services !== 'all' && admits(services, 'tcp', 443) ? [{ label: 'https', url: `https://${host}/` }] : []),
+  ];
+}
+
+/** How to reach a lease: links for the services it admits (every lease before services admitted all: ssh and http). */
+export function leaseLinks(address: string, services: ServiceSpec = 'all'): SafeHtml {
+  return html`${reachUrls(address, services).map(({ label, url }) => label === 'ssh'
+    ? html`<a class="reach" href="${url}" title="${`Open ${url}`}">${label}</a>`
+    : html`<a class="reach" href="${url}" target="_blank" rel="noopener noreferrer" title="${`Open ${url}`}">${label}</a>`)}`;
 }
 
 /** One lease: device → address, with its links. */
-export function leaseLine(device: string, address: string): SafeHtml {
-  return html`<li><span class="device">${device}</span> <span class="arrow" aria-hidden="true">→</span> <code>${address}</code> ${leaseLinks(address)}</li>`;
+export function leaseLine(device: string, address: string, services: ServiceSpec = 'all'): SafeHtml {
+  return html`<li><span class="device">${device}</span> <span class="arrow" aria-hidden="true">→</span> <code>${address}</code> ${leaseLinks(address, services)}</li>`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

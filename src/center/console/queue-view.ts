@@ -58,7 +58,7 @@ function row(ticket: TicketView, model: QueueModel, returnTo: string): SafeHtml 
 <td><a href="${queueHref({ state: model.query.state, site: ticket.site, page: 1 })}">${ticket.site}</a><span class="sub mono">${ticket.publicAddress ?? '—'}</span></td>
 <td class="requester">${ticket.requester} ${levelBadge(ticket.level)}<span class="sub">${ticket.phone ?? ''}</span></td>
 <td><div class="desc" title="${ticket.description ?? ''}">${ticket.description ?? html`<span class="muted">—</span>`}</div></td>
-<td>${open ? html`<ul class="leases">${ticket.leases.map((l) => leaseLine(l.device, l.address))}</ul>`
+<td>${open ? html`<ul class="leases">${ticket.leases.map((l) => leaseLine(l.device, l.address, l.services))}</ul>`
     : html`<span class="muted">${ticket.leases.map((l) => l.device).join(', ')}</span>`}</td>
 <td class="actions">${ticketActions(ticket, model.session, returnTo)}</td>
 </tr>`;

@@ -2,9 +2,10 @@
 import { html, type SafeHtml } from '../../web/html.ts';
 import { isOpenState } from '../../protocol/schemas/common.ts';
 import type { AuditEvent, TicketView } from '../../protocol/schemas/operator-api.ts';
-import { leaseLinks, levelBadge, stateBadge, timeCell, urgencyBadge, urlHost } from './format.ts';
+import { levelBadge, stateBadge, timeCell, urgencyBadge } from './format.ts';
 import { csrfField } from './layout.ts';
 import type { Session } from './sessions.ts';
+import { asksSection, leasesTable } from './ticket-asks.ts';
 
 export interface TicketModel {
   ticket: TicketView;
@@ -20,18 +21,6 @@ function actions(t: TicketView, session: Session): SafeHtml {
 ${t.state !== 'in_progress' && html`<form method="post" action="/console/tickets/${t.ticket}/start" class="inline">${back}<button type="submit" class="start"${t.state === 'waiting' && html` disabled title="The tunnel is not up yet"`}>Start work</button></form>`}
 <form method="post" action="/console/tickets/${t.ticket}/end" class="inline">${back}<label class="visually-hidden" for="end-reason">Reason</label><input id="end-reason" type="text" name="reason" maxlength="500" placeholder="reason (optional)" size="22"> <button type="submit" class="end">End ticket</button></form>
 </div>`;
-}
-
-function leases(t: TicketView): SafeHtml {
-  const open = isOpenState(t.state);
-  if (t.leases.length === 0) return html`<p class="empty">No devices.</p>`;
-  return html`<table aria-label="Leases">
-<thead><tr><th scope="col">Device</th><th scope="col">Address</th><th scope="col">How to reach it</th></tr></thead>
-<tbody>${t.leases.map((l) => html`<tr>
-<td class="device">${l.device}</td><td><code>${l.address}</code></td>
-<td>${open ? html`${leaseLinks(l.address)} <span class="sub mono">ssh ${l.address} · http://${urlHost(l.address)}/</span>` : html`<span class="muted">released</span>`}</td>
-</tr>`)}</tbody>
-</table>`;
 }
 
 function history(events: AuditEvent[], now: number): SafeHtml {
@@ -64,7 +53,8 @@ ${t.blocked !== undefined && html`<p class="blocked" role="status"><b>Not reacha
 </dl>
 </section>
 <div>
-<section class="panel" aria-labelledby="leases-h"><h2 id="leases-h" class="panel-title">Leases</h2>${leases(t)}</section>
+<section class="panel" aria-labelledby="leases-h"><h2 id="leases-h" class="panel-title">Leases</h2>${leasesTable(t)}</section>
+${asksSection(t, model.session, model.now)}
 <section class="panel" aria-labelledby="history-h"><h2 id="history-h" class="panel-title">History</h2>${history(model.history, model.now)}</section>
 </div>
 </div>`;
