@@ -61,8 +61,7 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
     }
     for (let s = 1; s <= SITES; s++) {
       procs.start(`site${s}`, ['site', '--center', url, '--id', `site${s}`, '--enroll-secret-file', join(dir, 'enroll'), '--hosts', join(dir, 'hosts'),
-        // The bench opens tickets signed as the site, past its agent: an idle site learns of them at its check-in (4 m by default, beyond the wait below).
-        '--check-in', '2s', '--lan-listen', `127.0.0.1:${await freePort()}`, '--lan', '10.99.0.0/24', '--dataplane', 'dry-run', '--state-dir', join(dir, `site${s}`), '--log-level', 'warn']);
+        '--lan-listen', `127.0.0.1:${await freePort()}`, '--lan', '10.99.0.0/24', '--dataplane', 'dry-run', '--state-dir', join(dir, `site${s}`), '--log-level', 'warn']);
     }
     const operator = { authorization: `Bearer ${readFileSync(join(dir, 'operator'), 'utf8').trim()}` };
     await eventually('agents up', async () => ((await call(url, 'GET', '/v1/sites', operator)).length === SITES ? true : undefined), 240_000);
