@@ -64,7 +64,7 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
         '--lan-listen', `127.0.0.1:${await freePort()}`, '--lan', '10.99.0.0/24', '--dataplane', 'dry-run', '--state-dir', join(dir, `site${s}`), '--log-level', 'warn']);
     }
     const operator = { authorization: `Bearer ${readFileSync(join(dir, 'operator'), 'utf8').trim()}` };
-    await eventually('agents up', async () => ((await call(url, 'GET', '/v1/sites', operator)).length === SITES ? true : undefined), 60_000);
+    await eventually('agents up', async () => ((await call(url, 'GET', '/v1/sites', operator)).length === SITES ? true : undefined), 240_000);
     const secrets = new Map<string, Buffer>();
     for (let s = 1; s <= SITES; s++) {
       const credentials = await eventually(`site${s} credentials`, () => JSON.parse(readFileSync(join(dir, `site${s}`, 'credentials.json'), 'utf8')) as { secret: string });
