@@ -1,6 +1,7 @@
 // A new tunnel's first handshake: when to look for it, when to force a fresh one (the session salt), and reporting it at once.
 import type { Logger } from 'pino';
 import type { Clock } from '../agent/clock.ts';
+import type { Observed } from '../dataplane/types.ts';
 
 /** A fresh handshake is forced after KICK_AFTER_MS × (kicks so far + 1), at most MAX_KICKS times. */
 export const KICK_AFTER_MS = 800;
@@ -87,4 +88,18 @@ export class FirstHandshake {
       }
     })();
   }
+}
+
+/**
+ * A new tunnel's link comes up half-way through the apply, and its first handshake (one round trip to the hub)
+ * is mostly done by the time the NAT and firewall are in place: one more look (`observe`) before the report
+ * lets the first observed POST carry it, so the ticket turns ready on that call, not the handshake watch's next.
+ * Only a tunnel whose peer has no handshake yet is looked at again; a failed look keeps what the apply saw.
+ */
+export async function withFreshHandshake(observed: Observed, observe: () => Promise<Observed>): Promise<Observed> {
+  const peer = observed.tunnel?.peers[0];
+  if (peer === undefined || peer.handshakeAt !== null) return observed;
+  const again = await observe().catch(() => null);
+  const tunnel = again?.tunnel ?? null;
+  return tunnel === null || (tunnel.peers[0]?.handshakeAt ?? null) === null ? observed : { ...observed, tunnel };
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { FIRST_POLL_MS, FirstHandshake, KICK_AFTER_MS, MAX_KICKS, POLL_MS, SETTLED_CHECK_MS, WATCH_MS, pollDelay } from '../../../src/site/handshake.ts';
+import type { Observed } from '../../../src/dataplane/types.ts';
+import { FIRST_POLL_MS, FirstHandshake, withFreshHandshake, KICK_AFTER_MS, MAX_KICKS, POLL_MS, SETTLED_CHECK_MS, WATCH_MS, pollDelay } from '../../../src/site/handshake.ts';
 import { FakeClock } from '../../support/fake-clock.ts';
 
 const log = pino({ level: 'silent' });
@@ -124,4 +125,29 @@ test('the watch gives up after a minute, and stops when the signal aborts', asyn
   await clock.advance(10 * POLL_MS);
   assert.equal(after, 2);
   assert.equal(clock.pending, 0);
+});
+
+const seen = (handshakeAt: number | null, warnings: string[] = []): Observed => ({
+  tunnel: { iface: 'wg0', publicKey: 'site-key', listenPort: null, peers: [{ publicKey: 'hub-key', endpoint: '198.18.0.1:51820', handshakeAt, allowedIps: [], rxBytes: 0, txBytes: 0 }] },
+  warnings, nat: null,
+});
+
+test('a new tunnel whose handshake came during the rest of the apply is reported with it: one more look before the first report', async () => {
+  let looks = 0;
+  const look = async (): Promise<Observed> => { looks++; return seen(1234, ['from the look']); };
+  const fresh = await withFreshHandshake(seen(null, ['from the apply']), look);
+  assert.equal(fresh.tunnel?.peers[0]?.handshakeAt, 1234, 'the handshake the look found');
+  assert.deepEqual(fresh.warnings, ['from the apply'], 'only the tunnel is taken from the look');
+  assert.equal(looks, 1);
+  assert.equal((await withFreshHandshake(seen(99), look)).tunnel?.peers[0]?.handshakeAt, 99, 'a handshake seen already: no look');
+  assert.equal(looks, 1);
+  assert.equal(await withFreshHandshake({ tunnel: null, warnings: [] }, look).then((o) => o.tunnel), null, 'no tunnel: no look');
+  assert.equal(looks, 1);
+});
+
+test('a look that finds no handshake yet, or fails, leaves what the apply saw (the watch goes on looking)', async () => {
+  const applied = seen(null);
+  assert.equal(await withFreshHandshake(applied, async () => seen(null)), applied);
+  assert.equal(await withFreshHandshake(applied, async () => ({ tunnel: null, warnings: [] })), applied);
+  assert.equal(await withFreshHandshake(applied, async () => { throw new Error('wg broke'); }), applied);
 });
