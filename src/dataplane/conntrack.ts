@@ -6,8 +6,10 @@
 // through `run.ts`); each read takes the new lines and empties the file once it has grown. Byte counts need
 // connection accounting (`net.netfilter.nf_conntrack_acct`): the tracker turns it on in its namespace while it
 // runs, keeps the value it found in the state dir (so a restart after kill -9 still knows it), and puts it back
-// on close. The counts come from a `conntrack -L` at most every LIST_EVERY_MS while a lease exists (a connection
-// stays listed, with its final counts, for its TIME_WAIT after it ends).
+// on close (the packaged unit lets it write that one file: ReadWritePaths= under ProtectKernelTunables=). The
+// listener hears NEW and DESTROY: a connection's end carries its final counts. Open connections' counts so far come
+// from a `conntrack -L --orig-dst ADDRESS` per leased address at most every LIST_EVERY_MS (never the whole table:
+// a gateway tracks every LAN connection to the internet).
 import { open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -26,6 +28,11 @@ const ACCT_FILE = 'conntrack-acct.orig';
 const ACCT = 'net.netfilter.nf_conntrack_acct';
 /** How often open connections' byte counts are listed (only while a lease exists: reads happen then only). */
 const LIST_EVERY_MS = 5000;
+
+/** The listing of one leased address's connections, with counts and ids. */
+export function listArgv(address: string): string[] {
+  return ['conntrack', '-L', '--orig-dst', address, '-o', 'extended,id'];
+}
 
 export interface ConntrackOptions {
   stateDir: string;
@@ -82,7 +89,7 @@ export class ConntrackTracker implements ConnectionTracker {
       await truncate(this.#path, 0).catch(() => undefined);
       this.#offset = 0;
       await this.#accountingOn();
-      const argv = this.#host.argv(['conntrack', '-E', '-e', 'NEW', '-o', 'timestamp,id,extended']);
+      const argv = this.#host.argv(['conntrack', '-E', '-e', 'NEW,DESTROY', '-o', 'timestamp,id,extended']);
       const listener = await spawnDetached(argv, { name: 'conntrack', output: { file: this.#path } });
       if (this.#closed) {
         // Closed while it was starting: it must not outlive the agent.
@@ -132,14 +139,19 @@ export class ConntrackTracker implements ConnectionTracker {
     }
   }
 
+  /** The entries of the leased addresses only (conntrack filters in the kernel by original destination). */
   async #list(addresses: readonly string[], options: Wait): Promise<TrackedConnection[]> {
-    try {
-      const { stdout } = await this.#host.run(['conntrack', '-L', '-o', 'extended,id'], { signal: options.signal, timeoutMs: 5000 });
-      return connectionsTo(parseConntrack(stdout), addresses, this.#now());
-    } catch (err) {
-      this.#log.warn({ err }, 'conntrack -L failed');
-      return [];
+    const found: TrackedConnection[] = [];
+    for (const address of addresses) {
+      try {
+        const { stdout } = await this.#host.run(listArgv(address), { signal: options.signal, timeoutMs: 5000 });
+        found.push(...connectionsTo(parseConntrack(stdout), addresses, this.#now()));
+      } catch (err) {
+        this.#log.warn({ err }, 'conntrack -L failed');
+        return found;
+      }
     }
+    return found;
   }
 
   /** Complete lines appended since the last read; the file is emptied once it has grown (the listener appends). */

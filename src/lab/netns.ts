@@ -23,6 +23,8 @@ export async function buildGroup(plan: LabPlan, group: NodePlan[], { signal }: S
   await Promise.all(configBatches(plan, group).map((batch) => runBatch(batch, { signal })));
   await Promise.all(group.map(async (node) => {
     if (node.forwarding) await enableForwarding(node.netns, { signal });
+    // A site counts bytes per connection (its agent turns it on too; the lab's sites start with it on, as a gateway would).
+    if (node.role === 'site') await run(['ip', 'netns', 'exec', node.netns, 'sysctl', '-q', '-w', 'net.netfilter.nf_conntrack_acct=1'], { signal });
     const table = nftTable(node);
     if (table !== null) await run(['ip', 'netns', 'exec', node.netns, 'nft', '-f', '-'], { signal, input: table });
   }));

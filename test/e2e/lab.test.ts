@@ -172,6 +172,8 @@ describe('the lab: keyhole on real parts', { skip: prerequisite ?? false, timeou
     }, 10_000, 500).finally(() => rmSync(dirname(jar), { recursive: true, force: true }));
     assert.match(page, /<td>dev1<\/td><td>100\.64\.[\d.]+<\/td><td>80<\/td><td>tcp/, 'the HTTP requests of step 1 too');
     assert.doesNotMatch(page, /<td>dev2<\/td>/, 'nothing for a device that was not opened');
+    // conntrack accounting (nf_conntrack_acct on in the site's namespace): bytes both ways for dev1's HTTP transfers.
+    assert.match(page, /<td>dev1<\/td><td>100\.64\.[\d.]+<\/td><td>80<\/td><td>tcp<\/td><td>[1-9][\d.]* (?:B|kB|MB)<\/td><td>[1-9][\d.]* (?:B|kB|MB)<\/td>/, 'byte counts > 0 each way from conntrack accounting');
   });
 
   check('5c. the console and API are reachable on the host through the forwarder', async () => {
