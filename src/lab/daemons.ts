@@ -107,7 +107,7 @@ async function waitDaemons(ctx: LabContext, kind: DaemonKind, records: ProcessRe
 async function siteAnswers(ctx: LabContext, record: ProcessRecord, signal: AbortSignal): Promise<boolean> {
   // A loaded machine can take seconds to start a `keyhole` process: a slow answer is "not yet", asked again, never fatal.
   const result = await run(['ip', 'netns', 'exec', netns(ctx, record.node), KEYHOLE_BIN, 'site', 'status', '--json'], {
-    signal, env: { HOME: process.env.HOME ?? '/root', ...nodeEnv(ctx.files, ctx.plan, record.node) }, allowFail: true, timeoutMs: 15_000,
+    signal, env: { HOME: process.env.HOME ?? '/root', ...nodeEnv(ctx.files, ctx.plan, record.node) }, allowFail: true, timeoutMs: 60_000,
   }).catch((error: unknown) => {
     if (signal.aborted) throw error;
     return null;

@@ -98,5 +98,5 @@ export async function waitAgentsReady(
       pending = answers.filter((node) => node !== null);
     }
     return pending.length === 0;
-  }, { signal, timeoutMs: 30_000, intervalMs: 250, describe: () => `not yet: ${pending.join(', ')}\n${records.filter((r) => pending.includes(r.node)).map((r) => tailOf(r.log, 5)).join('\n')}` });
+  }, { signal, timeoutMs: 120_000, intervalMs: 250, describe: () => `not yet: ${pending.join(', ')}\n${records.filter((r) => pending.includes(r.node)).map((r) => tailOf(r.log, 5)).join('\n')}` });
 }

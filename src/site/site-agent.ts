@@ -16,7 +16,7 @@ import { startControlServer, type SiteStatus } from './control-server.ts';
 import { enroll, siteSigner, storedCredentials, type SiteCredentials } from './enrollment.ts';
 import { rotateKey, settleRotation } from './enroll-rotate.ts';
 import { FaultMonitor, type ProbeTarget } from './fault-monitor.ts';
-import { FirstHandshake } from './handshake.ts';
+import { FirstHandshake, withFreshHandshake } from './handshake.ts';
 import { HostFile, type HostSource } from './host-file.ts';
 import { ObservedReporter } from './observed-report.ts';
 import { SiteService } from './site-service.ts';
@@ -236,7 +236,7 @@ async function applyState(run: SiteRun, privateKey: string, state: SiteDesiredSt
         view.appliedPlan = '';
       }
       view.applyFailed = !outcome.ok;
-      const { observed } = outcome;
+      const observed = outcome.ok ? await withFreshHandshake(outcome.observed, () => options.dataplane.observe({ signal: reportSignal })) : outcome.observed;
       view.observed = {
         revision: outcome.revision,
         tunnel: observed.tunnel === null ? null : { iface: observed.tunnel.iface, handshakeAt: observed.tunnel.peers[0]?.handshakeAt ?? null },

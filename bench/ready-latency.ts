@@ -1,0 +1,110 @@
+// Request-to-ready on the lab (real wireguard-go, nftables, namespaces), and where the time goes: each ticket's
+// path read back from the daemons' logs (center opened → hub applied the peer → site got and applied the tunnel →
+// first handshake seen → center marked ready). `node bench/ready-latency.ts` under `flock /tmp/keyhole-lab.lock`;
+// KEYHOLE_READY_SITES (default 10, all asking at once) and KEYHOLE_READY_ROUNDS (default 4).
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { Lab } from '../src/lab/lab.ts';
+import { eventually } from '../test/support/eventually.ts';
+import { percentile } from './stats.ts';
+
+const SITES = Number(process.env.KEYHOLE_READY_SITES ?? 10);
+const ROUNDS = Number(process.env.KEYHOLE_READY_ROUNDS ?? 4);
+const signal = (ms = 120_000): AbortSignal => AbortSignal.timeout(ms);
+
+async function sh(lab: Lab, node: string, argv: string[]): Promise<string> {
+  const result = await lab.exec(node, argv, { signal: signal(), timeoutMs: 120_000 });
+  if (result.code !== 0) throw new Error(`${node}: ${argv.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+async function operator(lab: Lab, args: string[]): Promise<any> {
+  return JSON.parse(await sh(lab, 'operator', ['keyhole', ...args, '--json']));
+}
+
+interface Line { time: number; msg: string; [field: string]: unknown }
+
+function logOf(lab: Lab, node: string): Line[] {
+  let text = '';
+  try { text = readFileSync(join(lab.dir, 'logs', `${node}.log`), 'utf8'); } catch { return []; }
+  return text.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      const parsed = JSON.parse(line) as Line & { time: string | number };
+      return [{ ...parsed, time: typeof parsed.time === 'string' ? Date.parse(parsed.time) : parsed.time }];
+    } catch { return []; }
+  });
+}
+
+/** One ticket's path, in ms after the center opened it. */
+interface Path { hubApplied: number; siteGot: number; siteApplied: number; handshake: number; ready: number }
+
+const STAGES: [string, (p: Path) => number][] = [
+  ['center opened → hub applied the peer', (p) => p.hubApplied],
+  ['hub applied → site got the tunnel', (p) => p.siteGot - p.hubApplied],
+  ['site applied wg/ip/nft', (p) => p.siteApplied - p.siteGot],
+  ['site applied → handshake seen', (p) => p.handshake - p.siteApplied],
+  ['handshake seen → center ready', (p) => p.ready - p.handshake],
+  ['request-to-ready', (p) => p.ready],
+];
+
+function paths(lab: Lab, tickets: number[]): Path[] {
+  const center = logOf(lab, 'center');
+  const logs = new Map<string, Line[]>();
+  const log = (node: string): Line[] => { if (!logs.has(node)) logs.set(node, logOf(lab, node)); return logs.get(node) ?? []; };
+  return tickets.flatMap((ticket) => {
+    const opened = center.find((l) => l.event === 'ticket.opened' && l.ticket === ticket);
+    const ready = center.find((l) => l.event === 'ticket.ready' && l.ticket === ticket);
+    if (opened === undefined || ready === undefined) return [];
+    const site = String(opened.site);
+    const t0 = opened.time;
+    const hub = log(String(opened.hub)).find((l) => l.msg === 'desired state applied' && l.time >= t0);
+    const applied = log(site).find((l) => l.msg === 'desired state applied' && l.tunnel === true && l.time >= t0);
+    if (hub === undefined || applied === undefined) return [];
+    const handshake = log(site).find((l) => l.msg === 'tunnel handshake' && l.time >= applied.time);
+    return [{
+      hubApplied: hub.time - t0, siteGot: applied.time - Number(applied.ms) - t0, siteApplied: applied.time - t0,
+      handshake: (handshake?.time ?? ready.time) - t0, ready: ready.time - t0,
+    }];
+  });
+}
+
+export async function benchReadyLatency(): Promise<string> {
+  const prefix = `r${randomBytes(3).toString('hex')}`;
+  const load = [loadavg()[0] ?? 0];
+  const lab = await Lab.up({ prefix, sites: SITES, devices: 2, hubs: 2, consolePort: 0 }, { signal: signal(300_000) });
+  try {
+    const samples: number[] = [];
+    const numbers: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const tickets = await Promise.all(Array.from({ length: SITES }, async (_, i) => JSON.parse(await sh(lab, `site${i + 1}`,
+        ['keyhole', 'site', 'request', '--device', `dev${(round % 2) + 1}`, '--requester', 'bench', '--level', 'user', '--urgency', 'normal', '--json'])) as { ticket: number }));
+      const mine = new Set(tickets.map((t) => t.ticket));
+      const ready = await eventually('the round ready', async () => {
+        const list = await operator(lab, ['tickets', 'list', '--state', 'ready', '--limit', '500']);
+        const found = (list.tickets as { ticket: number; createdAt: number; readyAt: number }[]).filter((t) => mine.has(t.ticket));
+        return found.length === mine.size ? found : undefined;
+      }, 120_000, 250);
+      samples.push(...ready.map((t) => t.readyAt - t.createdAt));
+      numbers.push(...mine);
+      load.push(loadavg()[0] ?? 0);
+      for (const t of tickets) await operator(lab, ['tickets', 'end', String(t.ticket)]);
+      await eventually('the pool empty', async () => ((await operator(lab, ['pool'])).leased === 0 ? true : undefined), 60_000, 250);
+    }
+    const found = paths(lab, numbers);
+    const fmt = (values: number[]): string => `p50 ${percentile(values, 50).toFixed(0)} ms, p99 ${percentile(values, 99).toFixed(0)} ms`;
+    return [
+      `lab request-to-ready over ${samples.length} tickets, ${SITES} at a time (center clock, created → ready): ${fmt(samples)}, max ${Math.max(...samples).toFixed(0)} ms`,
+      `  machine load (1 min) while measuring: ${load.map((l) => l.toFixed(1)).join(' ')}`,
+      `  where the time goes (from the daemons' logs, ${found.length} tickets):`,
+      ...STAGES.map(([name, of]) => `    ${name.padEnd(40)} ${fmt(found.map(of))}`),
+      '',
+    ].join('\n');
+  } finally {
+    await Lab.down(prefix, lab.dir, { signal: signal() });
+  }
+}
+
+if (import.meta.main) process.stdout.write(await benchReadyLatency());
