@@ -17,6 +17,7 @@ import { siteRoutes } from './site-routes.ts';
 import { enrollRoutes, enrollTokenRoutes } from './enroll-routes.ts';
 import { hubRoutes } from './hub-routes.ts';
 import { operatorRoutes } from './operator-routes.ts';
+import { recordRoutes } from './record-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { lifecycleRoutes } from './lifecycle-routes.ts';
 import { strictValidatorCompiler, tolerantValidatorCompiler } from './strict-validator.ts';
@@ -122,6 +123,7 @@ export async function buildApi(deps: ApiDeps, options: ApiOptions = {}): Promise
   await app.register(async (scope) => { await enrollTokenRoutes(scope, deps); });
   await app.register(async (scope) => { await hubRoutes(scope, deps); });
   await app.register(async (scope) => { await operatorRoutes(scope, deps); });
+  await app.register(async (scope) => { await recordRoutes(scope, deps); });
   await app.register(async (scope) => { await incidentRoutes(scope, deps); });
   await app.register(async (scope) => { await lifecycleRoutes(scope, deps); });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);

@@ -121,5 +121,7 @@ export async function getSiteTicket(db: Db, site: string, ticket: number): Promi
   return {
     ticket: view.ticket, state: view.state, leases: view.leases, createdAt: view.createdAt, updatedAt: view.updatedAt, startedBy: view.startedBy, startedAt: view.startedAt,
     ...(view.asks === undefined ? {} : { asks: view.asks }),
+    request: { requester: view.requester, level: view.level, urgency: view.urgency, phone: view.phone, description: view.description },
+    endedAt: view.endedAt, endReason: view.endReason,
   };
 }
