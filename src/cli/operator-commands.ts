@@ -11,6 +11,7 @@ import { EnrollTokenIssued } from '../protocol/schemas/enroll-api.ts';
 import { ago, table, when } from './table.ts';
 import { withHubLifecycle, withSiteLifecycle } from './lifecycle-commands.ts';
 import { allPages } from './pages.ts';
+import { recordCommand, ticketRecordCommand } from './record-commands.ts';
 
 export interface OperatorFlags { center?: string; tokenFile?: string; centerCa?: string; json: boolean }
 
@@ -99,6 +100,7 @@ function ticketsCommand(): Command {
   tickets.addCommand(one('show', 'one ticket with its leases', 'GET', ROUTES.ticket));
   tickets.addCommand(one('start', 'start work on a ready ticket', 'POST', ROUTES.ticketStart));
   tickets.addCommand(one('end', 'end a ticket: its leases go back to the pool', 'POST', ROUTES.ticketEnd));
+  tickets.addCommand(ticketRecordCommand());
   return tickets;
 }
 
@@ -186,5 +188,5 @@ function auditCommand(): Command {
 }
 
 export function operatorCommands(): Command[] {
-  return [ticketsCommand(), sitesCommand(), hubsCommand(), poolCommand(), faultsCommand(), incidentsCommand(), auditCommand()];
+  return [ticketsCommand(), sitesCommand(), hubsCommand(), poolCommand(), faultsCommand(), incidentsCommand(), auditCommand(), recordCommand()];
 }
