@@ -15,13 +15,15 @@ export const DEPS = {
   'src/protocol': ['src/protocol/schemas'],
   'src/protocol/schemas': [],
   'src/base': ['src/protocol'],
-  'src/web': ['src/protocol'],
+  'src/i18n': [],
+  'src/web': ['src/protocol', 'src/i18n'],
   'src/store': ['src/protocol', 'src/protocol/schemas', 'src/store/migrations'],
   'src/store/migrations': ['src/store'],
   'src/center': ['src/protocol', 'src/protocol/schemas', 'src/base', 'src/store', 'src/center/api', 'src/center/tickets', 'src/center/views', 'src/center/writes'],
   'src/center/api': ['src/protocol', 'src/protocol/schemas', 'src/web', 'src/center', 'src/center/auth', 'src/center/tickets', 'src/center/views', 'src/center/writes'],
   'src/center/auth': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center'],
-  'src/center/console': ['src/protocol', 'src/protocol/schemas', 'src/web', 'src/store', 'src/center', 'src/center/api', 'src/center/tickets', 'src/center/views', 'src/center/writes'],
+  'src/center/console': ['src/protocol', 'src/protocol/schemas', 'src/i18n', 'src/web', 'src/store', 'src/center', 'src/center/api', 'src/center/console/messages', 'src/center/tickets', 'src/center/views', 'src/center/writes'],
+  'src/center/console/messages': ['src/i18n'],
   'src/center/tickets': ['src/protocol', 'src/protocol/schemas', 'src/center'],
   'src/center/writes': ['src/protocol', 'src/protocol/schemas', 'src/base', 'src/store', 'src/center', 'src/center/auth', 'src/center/tickets'],
   'src/center/views': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center'],
@@ -29,7 +31,8 @@ export const DEPS = {
   'src/dataplane': ['src/protocol', 'src/base'],
   'src/hub': ['src/protocol', 'src/protocol/schemas', 'src/agent', 'src/dataplane'],
   'src/site': ['src/protocol', 'src/protocol/schemas', 'src/web', 'src/agent', 'src/dataplane'],
-  'src/site/help': ['src/protocol', 'src/protocol/schemas', 'src/web', 'src/agent', 'src/dataplane', 'src/site'],
+  'src/site/help': ['src/protocol', 'src/protocol/schemas', 'src/i18n', 'src/web', 'src/agent', 'src/dataplane', 'src/site', 'src/site/help/messages'],
+  'src/site/help/messages': ['src/i18n'],
   'src/config': ['src/protocol', 'src/base'],
   'src/lab': ['src/protocol', 'src/protocol/schemas', 'src/dataplane', 'src/config'],
   'src/cli': ['src/protocol', 'src/protocol/schemas', 'src/base', 'src/store', 'src/center', 'src/center/auth', 'src/center/console', 'src/agent', 'src/dataplane', 'src/hub', 'src/site', 'src/site/help', 'src/lab', 'src/config'],
@@ -43,6 +46,7 @@ export const DEPS = {
   'test/unit/center/console': ['src/**', 'test/support'],
   'test/unit/dataplane': ['src/**', 'test/support'],
   'test/unit/hub': ['src/**', 'test/support'],
+  'test/unit/i18n': ['src/**', 'test/support'],
   'test/unit/docs': ['src/**', 'test/support', 'scripts'],
   'test/unit/lab': ['src/**', 'test/support'],
   'test/unit/protocol': ['src/**', 'test/support'],
@@ -58,7 +62,7 @@ export const DEPS = {
 };
 
 /** Folders that do no I/O: the contract is pure data, types and math. */
-const PURE = ['src/protocol', 'src/protocol/schemas', 'src/base', 'src/web'];
+const PURE = ['src/protocol', 'src/protocol/schemas', 'src/base', 'src/web', 'src/i18n'];
 const IO_MODULES = /^node:(fs|fs\/promises|http|https|http2|dgram|child_process)$/;
 /** The one module of src/ that spawns programs (tests start daemons themselves). */
 const SPAWNER = 'src/dataplane/run.ts';

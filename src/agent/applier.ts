@@ -29,11 +29,16 @@ export class Applier<T extends { revision: number }> {
   }
 
   /**
-   * Queues a state; only the newest waits. A watch message at or below the applied revision is dropped
-   * when nothing waits; one arriving while a forced apply waits takes its place but stays forced.
+   * Queues a state; only the newest waits. A watch message below the newest offered is dropped, and one at
+   * or below the applied revision when nothing waits; one arriving while a forced apply waits takes its place
+   * but stays forced. A resync is the truth even below (a center that went back): state-sync drops the answers
+   * a watch message overtook in flight.
    */
   offer(state: T, reason: ApplyReason): void {
-    if (this.last === null || state.revision >= this.last.revision || reason !== 'watch') this.last = state;
+    // A late watch message (a new stream's first state read before a commit the agent already holds) never
+    // takes the place of the newer state, waiting or applied.
+    if (reason === 'watch' && this.last !== null && state.revision < this.last.revision) return;
+    this.last = state;
     if (reason === 'watch' && state.revision <= this.#applied && this.#pending === null) return;
     const forced = reason !== 'watch' || this.#pending?.reason === 'resync' || this.#pending?.reason === 'start';
     this.#pending = { state, reason: forced && reason === 'watch' ? 'resync' : reason };

@@ -1,6 +1,7 @@
 // The agents' HTTP(S) client for the center: verifies the center's CA, signs or bears a token, checks answers against schemas.
 import http from 'node:http';
 import https from 'node:https';
+import { CenterH2, NotProcessed, type CenterResponse } from './center-h2.ts';
 import type { TSchema } from 'typebox';
 import type Type from 'typebox';
 import { KeyholeError, errorFromBody } from '../protocol/errors.ts';
@@ -29,9 +30,19 @@ export interface CallOptions {
   auth: Authorizer;
 }
 
+export type { CenterResponse } from './center-h2.ts';
+
+/** Calls sent once more when the connection failed under them (the center may have done them once: only reads). */
+const IDEMPOTENT = new Set(['GET', 'HEAD']);
+
+/**
+ * Over https, one HTTP/2 connection carries every call and the watch stream (center-h2.ts); a center that offers no
+ * h2 by ALPN, and plain http (loopback listeners, tests), get HTTP/1.1 with keep-alive.
+ */
 export class CenterClient {
   readonly base: URL;
   readonly #agent: http.Agent;
+  readonly #h2: CenterH2 | null;
   readonly #timeoutMs: number;
   readonly #onContact: (() => void) | undefined;
   readonly #release: Record<string, string>;
@@ -47,6 +58,7 @@ export class CenterClient {
       ? new https.Agent({ keepAlive: true, ...(options.ca === undefined ? {} : { ca: options.ca }) })
       : new http.Agent({ keepAlive: true });
     this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#h2 = this.base.protocol === 'https:' ? new CenterH2(this.base, options.ca, this.#timeoutMs) : null;
     this.#onContact = options.onContact;
     this.#release = options.version === undefined ? {} : { [AGENT_HEADER]: agentHeader(options.version) };
   }
@@ -56,7 +68,7 @@ export class CenterClient {
    * refused as seen (it answers its floor) is moved above that floor and the request signed and sent
    * once more: the refused one changed nothing.
    */
-  async open(method: string, path: string, body: string, options: CallOptions & { timeoutMs?: number | null; accept?: string }): Promise<http.IncomingMessage> {
+  async open(method: string, path: string, body: string, options: CallOptions & { timeoutMs?: number | null; accept?: string }): Promise<CenterResponse> {
     const first = await this.#send(method, path, body, options);
     const floor = first.response.headers[COUNTER_FLOOR_HEADER];
     const site = first.headers[SIGNATURE_HEADERS.site];
@@ -66,20 +78,40 @@ export class CenterClient {
     return (await this.#send(method, path, body, options)).response;
   }
 
-  #send(method: string, path: string, body: string, options: CallOptions & { timeoutMs?: number | null; accept?: string }): Promise<{ response: http.IncomingMessage; headers: Record<string, string> }> {
+  /** Signs and sends once; over HTTP/2 once more (signed afresh) when the center did not take it, or for a read when the connection failed under it. */
+  async #send(method: string, path: string, body: string, options: CallOptions & { timeoutMs?: number | null; accept?: string }, retried = false): Promise<{ response: CenterResponse; headers: Record<string, string> }> {
     const headers: Record<string, string> = { accept: options.accept ?? 'application/json', ...this.#release, ...options.auth({ method, path, body }) };
     if (body !== '') { headers['content-type'] = 'application/json'; headers['content-length'] = String(Buffer.byteLength(body)); }
     const timeoutMs = options.timeoutMs === undefined ? this.#timeoutMs : options.timeoutMs;
     const signal = timeoutMs === null ? options.signal : AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]);
+    if (this.#h2 === null || this.#h2.http1) return { response: await this.#sendHttp1(method, path, headers, body, options.signal, signal), headers };
+    let response: CenterResponse | null;
+    try {
+      response = await this.#h2.request({ ':method': method, ':path': path, ...headers }, body, signal);
+    } catch (cause) {
+      if (options.signal.aborted) throw cause;
+      if (!retried && !signal.aborted && (cause instanceof NotProcessed || IDEMPOTENT.has(method))) return this.#send(method, path, body, options, true);
+      throw this.#unreachable(cause);
+    }
+    // The center offers no h2 (ALPN): this and every later call go over HTTP/1.1.
+    if (response === null) return this.#send(method, path, body, options, retried);
+    if ((response.statusCode ?? 0) < 500) this.#onContact?.();
+    return { response, headers };
+  }
+
+  #unreachable(cause: unknown): KeyholeError {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return new KeyholeError('CENTER_UNREACHABLE', `cannot reach the center at ${this.base.origin}: ${message}`, { cause });
+  }
+
+  #sendHttp1(method: string, path: string, headers: Record<string, string>, body: string, callerSignal: AbortSignal, signal: AbortSignal): Promise<CenterResponse> {
     const module = this.base.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const request = module.request(new URL(path, this.base), { method, headers, agent: this.#agent, signal }, (response) => {
         if ((response.statusCode ?? 0) < 500) this.#onContact?.();
-        resolve({ response, headers });
+        resolve(response);
       });
-      request.on('error', (cause) => {
-        reject(options.signal.aborted ? cause : new KeyholeError('CENTER_UNREACHABLE', `cannot reach the center at ${this.base.origin}: ${cause.message}`, { cause }));
-      });
+      request.on('error', (cause) => { reject(callerSignal.aborted ? cause : this.#unreachable(cause)); });
       request.end(body);
     });
   }
@@ -104,12 +136,13 @@ export class CenterClient {
   }
 
   close(): void {
+    this.#h2?.close();
     this.#agent.destroy();
   }
 }
 
 /** Reads a whole response body as text, refusing more than `limit` bytes. */
-export async function readBody(response: http.IncomingMessage, limit: number): Promise<string> {
+export async function readBody(response: CenterResponse, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response) {

@@ -10,7 +10,7 @@ import { readBody, type Authorizer, type CenterClient } from './center-client.ts
 import { Applier, type ApplyReason } from './applier.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { Backoff, jittered } from './jitter.ts';
-import { HOLD_CHECK_MS, StreamDemand } from './stream-demand.ts';
+import { StreamDemand } from './stream-demand.ts';
 
 export type { ApplyReason } from './applier.ts';
 
@@ -84,13 +84,18 @@ export async function runStateSync<S extends TSchema>(options: StateSyncOptions<
   }, signal);
   const sync: Sync<S> = { options, applier, streams, offer: (state, reason) => { streams.offered(needs(state)); applier.offer(state, reason); } };
   options.onStart?.(() => { if (applier.last !== null && !signal.aborted) applier.offer(applier.last, 'resync'); });
-  await Promise.all([watchLoop(sync, signal), resyncLoop(sync, signal), healthLoop(options, applier, signal)]);
+  await Promise.all([watchLoop(sync, signal), resyncLoop(sync, signal), healthLoop(options, applier, streams, signal)]);
   await applier.idle();
 }
 
-async function healthLoop<S extends TSchema>(options: StateSyncOptions<S>, applier: NoInfer<Applier<Synced<S>>>, signal: AbortSignal): Promise<void> {
+/**
+ * The health checks run only while the stream is held: an idle site has applied nothing that can break (no
+ * tunnel, no lease), and a timer waking per site every `healthMs` would be a standing cost of every idle site.
+ */
+async function healthLoop<S extends TSchema>(options: StateSyncOptions<S>, applier: NoInfer<Applier<Synced<S>>>, streams: StreamDemand, signal: AbortSignal): Promise<void> {
   if (options.healthy === undefined) return;
   while (!signal.aborted) {
+    await streams.untilActive(signal);
     await clockOf(options).sleep(options.healthMs ?? 2000, signal);
     if (signal.aborted || applier.busy || applier.last === null) continue;
     const ok = await options.healthy(signal).catch(() => true);
@@ -110,7 +115,6 @@ async function handleRefusal<S extends TSchema>(options: StateSyncOptions<S>, er
 
 /** The wait before the next revision check: the resync while the stream is held, the (longer) check-in while idle. */
 function nextCheck<S extends TSchema>({ options, streams }: Sync<S>, spread: (ms: number) => number): number {
-  if (streams.holding) return Math.min(HOLD_CHECK_MS, options.resyncMs);
   return spread(streams.active ? options.resyncMs : streams.checkInMs);
 }
 
@@ -130,13 +134,14 @@ async function resyncLoop<S extends TSchema>(sync: Sync<S>, signal: AbortSignal)
   while (!signal.aborted) {
     const wake = streams.active ? signal : AbortSignal.any([signal, streams.switched]);
     try {
-      const since = full ? null : applier.last?.revision ?? null;
+      const asked = applier.last;
+      const since = full ? null : asked?.revision ?? null;
       const path = since === null ? options.statePath : `${options.statePath}?since=${since}`;
       const got = await options.client.call('GET', path, undefined, answer, { signal, auth: options.auth }) as Unchanged | Synced<S>;
       options.onReachability?.(true);
       backoff.reset();
-      // Unchanged: the held state is offered again, still forced, so the host is re-checked as before.
-      const state = 'unchanged' in got ? applier.last : got;
+      // Unchanged, or overtaken: the held state is offered again, still forced, so the host is re-checked as before.
+      const state = 'unchanged' in got || overtaken(got, asked, applier.last) ? applier.last : got;
       if (state !== null) sync.offer(state, first ? 'start' : 'resync');
       first = false;
       full = state === null;
@@ -151,6 +156,16 @@ async function resyncLoop<S extends TSchema>(sync: Sync<S>, signal: AbortSignal)
       await clock.sleep(Math.min(backoff.next(), nextCheck(sync, spread)), wake);
     }
   }
+}
+
+/**
+ * Whether a full answer was overtaken in flight: the watch stream brought a newer state after the fetch was
+ * sent (`asked` was the newest then), so the answer is older than what the agent holds, not a center that went
+ * back. Offering it would replace the newer state (waiting or applied), and the stream never sends that one
+ * again: the agent would sit on the old state until its next revision check (the lab's 35 s to ready).
+ */
+function overtaken<S extends TSchema>(got: Synced<S>, asked: Synced<S> | null, newest: Synced<S> | null): boolean {
+  return newest !== null && newest !== asked && newest.revision > (asked?.revision ?? -1) && got.revision < newest.revision;
 }
 
 /** Holds the stream while the agent has work; reconnects with full-jitter backoff (a center restart spreads the fleet out). */

@@ -5,12 +5,6 @@ export { DEFAULT_CHECK_IN_MS } from '../protocol/check-in.ts';
 
 /** How long a request for help (a ticket being opened) keeps the stream open even before its state shows the work. */
 const WAKE_HOLD_MS = 30_000;
-/**
- * The revision check's interval while a wake hold runs. The stream opens while the ticket is being set up, and a
- * change committed in that window has been seen to miss the new stream (lab, 2026-12-01: 35 s to ready instead of
- * 0.7 s; cause not found yet): a cheap check every second bounds that to a second, for the 30 s of the hold only.
- */
-export const HOLD_CHECK_MS = 1000;
 
 /**
  * Active: the stream is (to be) open and the state is re-checked every resync. Idle: no stream, and the
@@ -55,11 +49,6 @@ export class StreamDemand {
   wake(): void {
     this.#holdUntil = this.#clock.now() + WAKE_HOLD_MS;
     this.#set(true);
-  }
-
-  /** Whether a request for help is fresh (its wake hold runs): the revision is then checked every HOLD_CHECK_MS too. */
-  get holding(): boolean {
-    return this.#clock.now() < this.#holdUntil;
   }
 
   /** A state arrived: one with work opens the stream at once (before it is applied). */

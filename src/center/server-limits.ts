@@ -1,5 +1,7 @@
-// The limits of a center listener: how long a peer may take to send a request, how many connections and watch streams it may hold, how big a body may be.
+// The limits of a center listener: how long a peer may take to send a request, how many connections, HTTP/2 streams and watch streams it may hold, how big a body may be.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerOptions } from 'node:http';
+import http2, { type Http2SecureServer, type Http2ServerRequest, type SecureServerOptions, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { ROUTES } from '../protocol/routes.ts';
 
 export interface ServerLimits {
@@ -41,4 +43,74 @@ export function nodeServerOptions(limits: ServerLimits): ServerOptions {
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(shorter / 4))),
   };
+}
+
+/** Streams one HTTP/2 connection may hold open at once: an agent needs its watch stream and a call or two. */
+export const STREAMS_PER_CONNECTION = 32;
+
+/** What the TLS listener takes at creation on top of the certificate: HTTP/2 offered by ALPN, HTTP/1.1 kept for curl, browsers and old agents. */
+export function http2ServerOptions(limits: ServerLimits): SecureServerOptions {
+  return {
+    allowHTTP1: true,
+    handshakeTimeout: limits.headerTimeoutMs,
+    unknownProtocolTimeout: limits.headerTimeoutMs,
+    settings: { maxConcurrentStreams: STREAMS_PER_CONNECTION },
+  };
+}
+
+/** The timeouts Node's HTTP/1 server reads from its server object; an HTTP/2 server with allowHTTP1 reads them the same way for its HTTP/1.1 connections. */
+interface Http1Timeouts { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number }
+
+/**
+ * Holds an HTTP/2 listener to the limits an HTTP/1 one has: its HTTP/1.1 connections get the same timeouts; a connection
+ * (session) with no open stream for the keep-alive timeout is closed with a GOAWAY (a peer that opens none, too); a
+ * request body still arriving after the request timeout is cut (RST_STREAM). Call before `listen`.
+ */
+export function limitHttp2(server: Http2SecureServer, limits: ServerLimits): void {
+  const timeouts = nodeServerOptions(limits);
+  Object.assign(server as unknown as Http1Timeouts, {
+    headersTimeout: timeouts.headersTimeout, requestTimeout: timeouts.requestTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout, connectionsCheckingInterval: timeouts.connectionsCheckingInterval,
+  } satisfies Partial<Http1Timeouts>);
+  server.on('session', (session) => { closeWhenIdle(session, limits.keepAliveTimeoutMs); });
+  server.on('stream', (stream) => { cutTrickledBody(stream, limits.requestTimeoutMs); });
+}
+
+function closeWhenIdle(session: ServerHttp2Session, idleMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    timer = setTimeout(() => { if (!session.closed && !session.destroyed) session.close(); }, idleMs);
+    timer.unref();
+  };
+  arm();
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    open += 1;
+    clearTimeout(timer);
+    stream.once('close', () => {
+      open -= 1;
+      if (open === 0 && !session.closed) arm();
+    });
+  });
+  session.once('close', () => { clearTimeout(timer); });
+}
+
+function cutTrickledBody(stream: ServerHttp2Stream, limitMs: number): void {
+  if (stream.endAfterHeaders) return;
+  const timer = setTimeout(() => { if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL); }, limitMs);
+  timer.unref();
+  const done = (): void => { clearTimeout(timer); };
+  stream.once('end', done);
+  stream.once('close', done);
+}
+
+/**
+ * A request refused before its body arrived (e.g. unsigned): the body is never read. HTTP/1.1 closes the connection
+ * after the answer; HTTP/2 resets the stream with NO_ERROR once the answer is sent (RFC 9113 §8.1), the connection stays.
+ */
+export function dropUnreadBody(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.raw.complete) return;
+  if (request.raw.httpVersionMajor < 2) { reply.header('connection', 'close'); return; }
+  const { stream } = request.raw as unknown as Http2ServerRequest;
+  reply.raw.once('finish', () => { if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR); });
 }

@@ -18,7 +18,7 @@ export interface SiteServiceDeps {
   log: Logger;
   /** Null until enrolled. */
   credentials(): SiteCredentials | null;
-  /** Told just before a ticket is requested: an idle site opens its watch stream now. */
+  /** Told just before a ticket is requested, or when a fault report's answer carries the ticket the center opened: an idle site opens its watch stream now. */
   onWork?(): void;
 }
 
@@ -111,6 +111,8 @@ export class SiteService {
     const report = detail === undefined ? { code } : { code, detail };
     const answer = await this.#deps.client.call('POST', ROUTES.siteFaults, report, FaultAnswer, { signal, auth: this.#auth() });
     this.#deps.log.warn({ fault: answer.fault, code, detail }, 'fault reported');
+    // The center opened the ticket itself: an idle site must open its stream now, or the ticket waits for the next check-in (minutes, beyond the ready timeout).
+    if (answer.ticket !== undefined && answer.ticket !== null) this.#deps.onWork?.();
     if (answer.ticket !== undefined) return { fault: answer.fault, ticket: answer.ticket, held: answer.held ?? null };
     const ticket = await this.requestTicket({
       requester: 'keyhole fault monitor', level: 'admin', devices: [GATEWAY_DEVICE], urgency: 'high',

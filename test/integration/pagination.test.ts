@@ -1,6 +1,12 @@
-// Every operator list answers bounded pages: with 2,500 sites inserted directly, pages by `keyhole-next` are complete and ordered; bad cursors and limits are 400.
+// Every operator list answers bounded pages: with 2,500 sites inserted directly, pages by `keyhole-next` (and the console's pager) are complete and ordered; bad cursors and limits are 400.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { buildApi, type App } from '../../src/center/api/app.ts';
+import { consoleAuthenticator, SESSION_COOKIE } from '../../src/center/console/console-auth.ts';
+import { consolePlugin } from '../../src/center/console/console-plugin.ts';
+import { setOperator } from '../../src/center/console/operators.ts';
+import { Sessions } from '../../src/center/console/sessions.ts';
+import { EventFeed } from '../../src/center/event-feed.ts';
 import { Harness, OPERATOR_TOKEN } from '../support/center-harness.ts';
 
 const SITES = 2500;
@@ -51,5 +57,40 @@ test('a bad cursor or limit is a clear 400 naming the field', async () => {
     const answer = await h.operator('GET', url);
     assert.equal(answer.status, 400, url);
     assert.equal(answer.body.error.code, 'BAD_REQUEST', url);
+  }
+});
+
+test("the console's sites page shows 100 sites and a next link; following it covers every site once; a bad cursor is 400", async () => {
+  const app: App = await buildApi({ ctx: h.ctx, watch: h.watch, feed: new EventFeed(), plugins: [(scope) => consolePlugin(scope, h.ctx)], operatorSession: consoleAuthenticator(h.ctx) });
+  try {
+    await setOperator(h.store.db, 'pam', 'correct horse battery', h.now, 'cli', 'operator');
+    const session = await new Sessions(h.ctx.db, h.ctx.now).create('pam');
+    const get = (url: string) => app.inject({ method: 'GET', url, headers: { cookie: `${SESSION_COOKIE}=${session.id}` } });
+    const seen: string[] = [];
+    let next: string | undefined = '/console/sites';
+    let pages = 0;
+    while (next !== undefined) {
+      const answer = await get(next);
+      assert.equal(answer.statusCode, 200, next);
+      const rows = [...answer.body.matchAll(/<td[^>]*>(?:<[^>]+>)*(p\d{5})</g)].map((m) => m[1] as string);
+      const unique = [...new Set(rows)];
+      assert.ok(unique.length <= 100, `${next}: ${unique.length} sites on one page`);
+      seen.push(...unique);
+      next = /href="([^"]+)" rel="next"/.exec(answer.body)?.[1]?.replaceAll('&amp;', '&');
+      if (pages > 0) assert.match(answer.body, /href="\/console\/sites" rel="first"/);
+      // The live refresh keeps the page it is on.
+      if (pages === 1) assert.match(answer.body, /\/console\/fragments\/sites\?after=p00099/);
+      pages++;
+    }
+    assert.equal(pages, 25);
+    assert.equal(seen.length, SITES);
+    assert.deepEqual(seen, [...seen].sort());
+    assert.equal(new Set(seen).size, SITES);
+    assert.match((await get('/console/fragments/sites?after=p02399')).body, /p02400/);
+    for (const url of ['/console/sites?after=UPPER', '/console/sites?after=', '/console/faults?before=0', '/console/hubs?after=a%20b']) {
+      assert.equal((await get(url)).statusCode, 400, url);
+    }
+  } finally {
+    await app.close();
   }
 });

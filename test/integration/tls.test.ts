@@ -1,27 +1,12 @@
 // The center over HTTPS: agents and the CLI trust it only through --center-ca; an impostor's certificate is refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../support/eventually.ts';
 import { freePort, keyhole, Processes } from '../support/processes.ts';
-
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
-/** A CA and, when `server` is set, a certificate for 127.0.0.1 it signed. */
-function makeCa(dir: string, name: string, server: boolean): void {
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
-    '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
-  if (!server) return;
-  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=center']);
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n');
-  openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', `${name}.pem`, '-CAkey', `${name}.key`, '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
-  chmodSync(join(dir, 'server.key'), 0o600);
-}
+import { makeCa } from '../support/tls-ca.ts';
 
 describe('the center over HTTPS', { timeout: 120_000 }, () => {
   let dir: string;

@@ -2,6 +2,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Http2SecureServer } from 'node:http2';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import { KeyholeError } from '../../protocol/errors.ts';
 import { errorReply } from '../../web/error-reply.ts';
@@ -12,7 +13,7 @@ import { CounterReplayed } from '../auth/site-counter.ts';
 import { COUNTER_FLOOR_HEADER } from '../../protocol/signing.ts';
 import { agentAuthenticators } from './authenticators.ts';
 import type { ApiDeps } from './deps.ts';
-import { BODY_LIMIT, DEFAULT_LIMITS, bodyLimitFor, nodeServerOptions, type ServerLimits } from '../server-limits.ts';
+import { BODY_LIMIT, DEFAULT_LIMITS, bodyLimitFor, dropUnreadBody, http2ServerOptions, limitHttp2, nodeServerOptions, type ServerLimits } from '../server-limits.ts';
 import { siteRoutes } from './site-routes.ts';
 import { enrollRoutes, enrollTokenRoutes } from './enroll-routes.ts';
 import { hubRoutes } from './hub-routes.ts';
@@ -41,8 +42,10 @@ function createFastify(ctx: CenterContext, https: HttpsOptions | null, trustProx
     return503OnClosing: true,
     logController: new LogController({ disableRequestLogging: true }),
   };
-  // One instance type for both: routes never touch the server object, only requests and replies.
-  const app = (https === null ? Fastify(base) : Fastify({ ...base, https: { ...server, handshakeTimeout: limits.headerTimeoutMs, ...https } })) as unknown as FastifyInstance;
+  // One instance type for both: routes never touch the server object, only requests and replies. TLS serves HTTP/2
+  // (an agent's calls and watch stream share one connection) and HTTP/1.1; plain HTTP (loopback console, tests) HTTP/1.1.
+  const app = (https === null ? Fastify(base) : Fastify({ ...base, http2: true, https: { ...server, ...http2ServerOptions(limits), ...https } })) as unknown as FastifyInstance;
+  if (https !== null) limitHttp2(app.server as unknown as Http2SecureServer, limits);
   app.server.maxConnections = limits.maxConnections;
   return app.withTypeProvider<TypeBoxTypeProvider>().setValidatorCompiler(strictValidatorCompiler);
 }
@@ -54,7 +57,7 @@ function errorHandler(ctx: CenterContext, metrics: CenterMetrics) {
     metrics.refused(answer.body.error.code);
     logAnswer(ctx.log, request, error, answer);
     // Refused before its body arrived (e.g. unsigned): close rather than read the rest of a body no one will use.
-    if (!request.raw.complete) reply.header('connection', 'close');
+    dropUnreadBody(request, reply);
     // Told only to a caller whose MAC was good: the signer moves its counter above it and sends again.
     if (error instanceof CounterReplayed) reply.header(COUNTER_FLOOR_HEADER, String(error.floor));
     reply.status(answer.status).send(answer.body);

@@ -30,7 +30,8 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, on
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
-    connection: 'keep-alive',
+    // A connection header is HTTP/1 only: HTTP/2 forbids it (the stream is one of the connection's).
+    ...(request.raw.httpVersionMajor < 2 ? { connection: 'keep-alive' } : {}),
     'x-accel-buffering': 'no',
   });
   started = true;

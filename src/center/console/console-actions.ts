@@ -6,6 +6,7 @@ import { closeTicket } from '../tickets/close-ticket.ts';
 import { startTicket } from '../tickets/start-ticket.ts';
 import { ActionForm, safeReturn, TicketParams } from './console-forms.ts';
 import { sendPage, ticketParts } from './console-pages.ts';
+import { consoleTextFor } from './text.ts';
 import type { ConsoleServices } from './console-services.ts';
 import { consolePage } from './layout.ts';
 import type { Session } from './sessions.ts';
@@ -23,7 +24,7 @@ async function perform(services: ConsoleServices, request: FastifyRequest, reply
   } catch (error) {
     if (!(error instanceof KeyholeError) || error.code !== 'TICKET_STATE') throw error;
     const parts = await ticketParts(services, ticket, session);
-    return sendPage(reply, consolePage({ ...parts, session, notice: { kind: 'error', text: `Refused: ${error.message}.` } }), error.status);
+    return sendPage(reply, consolePage({ ...parts, session, t: consoleTextFor(request), notice: { kind: 'error', text: `Refused: ${error.message}.` } }), error.status);
   }
   return reply.redirect(safeReturn(returnTo, `/console/tickets/${ticket}`), 303);
 }

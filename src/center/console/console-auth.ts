@@ -16,6 +16,7 @@ import { checkLogin } from './operators.ts';
 import { formKey } from './form-key.ts';
 import type { LoginAttempt } from './login-limiter.ts';
 import { Sessions, SESSION_ID, type Session } from './sessions.ts';
+import { consoleTextFor } from './text.ts';
 
 export const SESSION_COOKIE = 'keyhole_session';
 const LOGIN_COOKIE = 'keyhole_login';
@@ -76,7 +77,7 @@ async function showLogin(services: ConsoleServices, request: FastifyRequest, rep
     reply.setCookie(LOGIN_COOKIE, binding, cookieOptions(request));
   }
   const csrf = csrfToken(await formKey(services.ctx.db), `login:${binding}`);
-  return reply.status(status).type('text/html; charset=utf-8').send(documentText(loginPage({ csrf, ...fields })));
+  return reply.status(status).type('text/html; charset=utf-8').send(documentText(loginPage({ t: consoleTextFor(request), csrf, ...fields })));
 }
 
 export async function authRoutes(scope: FastifyInstance, services: ConsoleServices): Promise<void> {

@@ -22,6 +22,12 @@ export const AuditPageQuery = Type.Object({
   subject: Type.Optional(Type.String({ maxLength: 100 })),
 });
 
+/** The sites and hubs pages: one page after the name `after` (the pager's cursor). */
+export const FleetNameQuery = Type.Object({ after: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$', maxLength: 63 })) });
+
+/** The faults page: one page of fault ids below `before` (the pager's cursor). */
+export const FaultsPageQuery = Type.Object({ before: Type.Optional(RowId) });
+
 export const PoolQuery = Type.Object({
   range: Type.Optional(Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d'), Type.Literal('30d')])),
 });

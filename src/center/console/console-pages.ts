@@ -9,7 +9,8 @@ import { listAudit, listFaults, listHubs, listSites, poolView, siteLiveness } fr
 import { getTicket, listTickets } from '../views/ticket-views.ts';
 import { listIncidents } from '../views/incident-views.ts';
 import { AUDIT_PAGE, auditHref, auditIntro, auditRegion } from './audit-page.ts';
-import { AuditPageQuery, PoolQuery, QueueQuery, TicketParams } from './console-forms.ts';
+import { AuditPageQuery, FaultsPageQuery, FleetNameQuery, PoolQuery, QueueQuery, TicketParams } from './console-forms.ts';
+import { cursorHref, cursorPager, cutPage, FLEET_PAGE } from './cursor-pager.ts';
 import type { ConsoleServices } from './console-services.ts';
 import { faultsIntro, faultsRegion, hubsIntro, incidentsRegion, hubsRegion, sitesIntro, sitesRegion } from './fleet-pages.ts';
 import { consolePage, type LiveKey, type Shell } from './layout.ts';
@@ -18,10 +19,11 @@ import { POOL_RANGES, poolIntro, poolRegion } from './pool-page.ts';
 import { PAGE_SIZE, queueHref, queueIntro, queueRegion, type QueueModel } from './queue-view.ts';
 import type { Session } from './sessions.ts';
 import { ticketIntro, ticketRegion } from './ticket-view.ts';
+import { consoleTextFor } from './text.ts';
 import { DELIVERY_PAGE, webhooksIntro, webhooksRegion } from './webhooks-page.ts';
 import { listDeliveries, listWebhooks } from '../webhooks.ts';
 
-type Parts = Omit<Shell, 'session'>;
+type Parts = Omit<Shell, 'session' | 't'>;
 
 export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200): FastifyReply {
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(documentText(page));
@@ -57,14 +59,25 @@ export async function ticketParts(services: ConsoleServices, ticket: number, ses
   return { title: `Ticket ${ticket}`, active: 'queue', intro: ticketIntro(), region: ticketRegion(model), live: { src: `/console/fragments/tickets/${ticket}`, on: ['tickets'], ticket } };
 }
 
-/** The sites page (admins also get its lifecycle buttons). */
-export async function sitesParts({ ctx }: ConsoleServices, session: Session): Promise<Parts> {
-  return { title: 'Sites', active: 'sites', intro: sitesIntro(), region: sitesRegion(await listSites(ctx.db, siteLiveness(ctx), { limit: 1000 }), ctx.now(), session), live: { src: '/console/fragments/sites', on: ['sites', 'tickets', 'faults'] } };
+/** The sites page, one page of sites after `after` (admins also get its lifecycle buttons). */
+export async function sitesParts({ ctx }: ConsoleServices, session: Session, after: string | null = null): Promise<Parts> {
+  const page = cutPage(await listSites(ctx.db, siteLiveness(ctx), { limit: FLEET_PAGE + 1, ...(after === null ? {} : { after }) }), FLEET_PAGE, (s) => s.site);
+  const region = html`${sitesRegion(page.rows, ctx.now(), session)}${cursorPager('/console/sites', 'after', after !== null, page.next)}`;
+  return { title: 'Sites', active: 'sites', intro: sitesIntro(), region, live: { src: cursorHref('/console/fragments/sites', 'after', after), on: ['sites', 'tickets', 'faults'] } };
 }
 
-/** The hubs page (admins also get its lifecycle buttons). */
-export async function hubsParts({ ctx }: ConsoleServices, session: Session): Promise<Parts> {
-  return { title: 'Hubs', active: 'hubs', intro: hubsIntro(), region: hubsRegion(await listHubs(ctx.db, ctx.config, ctx.now(), { limit: 1000 }), ctx.now(), session), live: { src: '/console/fragments/hubs', on: ['hubs', 'pool'] } };
+/** The hubs page, one page of hubs after `after` (admins also get its lifecycle buttons). */
+export async function hubsParts({ ctx }: ConsoleServices, session: Session, after: string | null = null): Promise<Parts> {
+  const page = cutPage(await listHubs(ctx.db, ctx.config, ctx.now(), { limit: FLEET_PAGE + 1, ...(after === null ? {} : { after }) }), FLEET_PAGE, (h) => h.hub);
+  const region = html`${hubsRegion(page.rows, ctx.now(), session)}${cursorPager('/console/hubs', 'after', after !== null, page.next)}`;
+  return { title: 'Hubs', active: 'hubs', intro: hubsIntro(), region, live: { src: cursorHref('/console/fragments/hubs', 'after', after), on: ['hubs', 'pool'] } };
+}
+
+/** The faults page: open incidents, then one page of faults below the id `before`. */
+async function faultsParts({ ctx }: ConsoleServices, before: number | null): Promise<Parts> {
+  const page = cutPage(await listFaults(ctx.db, { limit: FLEET_PAGE + 1, ...(before === null ? {} : { before }) }), FLEET_PAGE, (f) => f.fault);
+  const region = html`${incidentsRegion(await listIncidents(ctx.db), ctx.now())}${faultsRegion(page.rows, ctx.now())}${cursorPager('/console/faults', 'before', before !== null, page.next)}`;
+  return { title: 'Faults', active: 'faults', intro: faultsIntro(), region, live: { src: cursorHref('/console/fragments/faults', 'before', before === null ? null : String(before)), on: ['faults'] } };
 }
 
 export async function pageRoutes(scope: FastifyInstance, services: ConsoleServices): Promise<void> {
@@ -74,7 +87,7 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
   const both = <Q extends Type.TSchema>(path: string, name: string, schema: { querystring?: Q; params?: Type.TSchema }, build: (request: FastifyRequest, session: Session) => Promise<Parts>): void => {
     app.get(path, { config: { auth: 'console' }, schema }, async (request, reply) => {
       const session = sessionOf(request);
-      return sendPage(reply, consolePage({ ...await build(request, session), session }));
+      return sendPage(reply, consolePage({ ...await build(request, session), session, t: consoleTextFor(request), here: request.url }));
     });
     app.get(`/fragments/${name}`, { config: { auth: 'console' }, schema }, async (request, reply) => {
       const parts = await build(request, sessionOf(request));
@@ -88,17 +101,15 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
   });
   app.get('/tickets/:ticket', { config: { auth: 'console' }, schema: { params: TicketParams } }, async (request, reply) => {
     const session = sessionOf(request);
-    return sendPage(reply, consolePage({ ...await ticketParts(services, request.params.ticket, session), session }));
+    return sendPage(reply, consolePage({ ...await ticketParts(services, request.params.ticket, session), session, t: consoleTextFor(request), here: request.url }));
   });
   app.get('/fragments/tickets/:ticket', { config: { auth: 'console' }, schema: { params: TicketParams } }, async (request, reply) => {
     const parts = await ticketParts(services, request.params.ticket, sessionOf(request));
     return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(parts.region.text);
   });
-  both('/faults', 'faults', {}, async () => ({
-    title: 'Faults', active: 'faults', intro: faultsIntro(), region: html`${incidentsRegion(await listIncidents(ctx.db), ctx.now())}${faultsRegion(await listFaults(ctx.db, { limit: 200 }), ctx.now())}`, live: { src: '/console/fragments/faults', on: ['faults'] },
-  }));
-  both('/sites', 'sites', {}, async (_request, session) => sitesParts(services, session));
-  both('/hubs', 'hubs', {}, async (_request, session) => hubsParts(services, session));
+  both('/faults', 'faults', { querystring: FaultsPageQuery }, async (request) => faultsParts(services, (request.query as Type.Static<typeof FaultsPageQuery>).before ?? null));
+  both('/sites', 'sites', { querystring: FleetNameQuery }, async (request, session) => sitesParts(services, session, (request.query as Type.Static<typeof FleetNameQuery>).after ?? null));
+  both('/hubs', 'hubs', { querystring: FleetNameQuery }, async (request, session) => hubsParts(services, session, (request.query as Type.Static<typeof FleetNameQuery>).after ?? null));
   both('/pool', 'pool', { querystring: PoolQuery }, async (request) => {
     const range = (request.query as Type.Static<typeof PoolQuery>).range ?? '24h';
     const now = ctx.now();

@@ -12,26 +12,26 @@ import { sendPage, pageRoutes } from './console-pages.ts';
 import { acquireConsoleServices, type ConsoleServices } from './console-services.ts';
 import { CONSOLE_CSS } from './console-style.ts';
 import { messagePage } from './login-page.ts';
+import { consoleTextFor, type ConsoleText } from './text.ts';
+import { languageSwitch } from '../../web/language.ts';
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** What each error code means to the person at the console. */
-function titleOf(code: string, status: number): string {
-  if (code === 'CSRF_BAD') return 'This form was refused';
-  if (code === 'RATE_LIMITED') return 'Too many attempts';
-  if (code === 'ROLE_FORBIDDEN') return 'Not allowed for your role';
-  if (status === 404) return 'Not found';
-  if (status === 400) return 'That request was not understood';
-  if (status === 409) return 'Refused';
-  return 'Something went wrong';
+function titleOf(t: ConsoleText, code: string, status: number): string {
+  if (code === 'CSRF_BAD' || code === 'RATE_LIMITED' || code === 'ROLE_FORBIDDEN') return t.t(`error.${code}.title`);
+  if (status === 404) return t.t('error.not-found.title');
+  if (status === 400) return t.t('error.bad-request.title');
+  if (status === 409) return t.t('error.refused.title');
+  return t.t('error.other.title');
 }
 
 /** Schema errors name JSON paths; a person needs to know which field, in words. */
-function plainWords(error: unknown, body: { message: string; field?: string }): string {
+function plainWords(t: ConsoleText, error: unknown, body: { message: string; field?: string }): string {
   const validation = error as { validation?: unknown; validationContext?: string };
   if (!Array.isArray(validation.validation)) return body.message;
-  const where = validation.validationContext === 'body' ? 'The form' : 'The page address';
-  return `${where} has a value the console cannot use${body.field === undefined ? '' : ` (${body.field})`}. Go back and try again.`;
+  const where = validation.validationContext === 'body' ? 'error.form-value' : 'error.address-value';
+  return body.field === undefined ? t.t(where) : t.t(`${where}.field`, { field: body.field });
 }
 
 function errorPage(services: ConsoleServices) {
@@ -40,9 +40,10 @@ function errorPage(services: ConsoleServices) {
     logAnswer(services.ctx.log.child({ component: 'console' }), request, error, answer);
     if (request.headers[LIVE_HEADER] !== undefined) return reply.status(answer.status).type('text/plain').send(answer.body.error.message);
     const session = request.consoleSession ?? null;
-    const text = answer.serverFault ? 'The console could not do that; the center logged why. Try again in a moment.' : plainWords(error, answer.body.error);
-    const link = session === null ? { href: '/console/login', label: 'Log in' } : { href: '/console/', label: 'Back to the tickets' };
-    return sendPage(reply, messagePage(titleOf(answer.body.error.code, answer.status), text, session, link), answer.status);
+    const t = consoleTextFor(request);
+    const text = answer.serverFault ? t.t('error.server') : plainWords(t, error, answer.body.error);
+    const link = session === null ? { href: '/console/login', label: t.t('login.submit') } : { href: '/console/', label: t.t('message.back.tickets') };
+    return sendPage(reply, messagePage(t, titleOf(t, answer.body.error.code, answer.status), text, session, link), answer.status);
   };
 }
 
@@ -54,7 +55,8 @@ async function consoleScope(scope: FastifyInstance, ctx: CenterContext): Promise
   await scope.register(formbody, { bodyLimit: 64 * 1024 });
   scope.setErrorHandler(errorPage(services));
   scope.setNotFoundHandler((request, reply) => {
-    sendPage(reply, messagePage('Not found', `There is no console page at ${request.url.split('?')[0] ?? ''}.`, request.consoleSession ?? null), 404);
+    const t = consoleTextFor(request);
+    sendPage(reply, messagePage(t, t.t('error.not-found.title'), t.t('error.not-found', { path: request.url.split('?')[0] ?? '' }), request.consoleSession ?? null), 404);
   });
   scope.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CSP).header('x-content-type-options', 'nosniff')
@@ -66,6 +68,7 @@ async function consoleScope(scope: FastifyInstance, ctx: CenterContext): Promise
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_CSS));
   scope.get('/assets/console.js', { config: { public: true, auth: 'public' } }, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(script));
+  languageSwitch(scope, { path: '/lang', home: '/console/', config: { public: true, auth: 'public' } });
   await authRoutes(scope, services);
   await pageRoutes(scope, services);
   await actionRoutes(scope, services);

@@ -23,7 +23,8 @@ h2 { font-size: 15px; margin: 24px 0 8px; font-weight: 650; }
 .main-nav a { color: var(--top-ink); padding: 6px 12px; border-radius: 6px; }
 .main-nav a:hover { background: #232b40; text-decoration: none; }
 .main-nav a[aria-current="page"] { background: #2a3550; color: #fff; }
-.who { display: flex; align-items: center; gap: 14px; }
+.who { display: flex; align-items: center; gap: 14px; margin-left: auto; }
+.lang a { color: var(--top-ink); font-size: 13px; }
 .operator { color: #fff; }
 .live-dot { font-size: 12px; color: #8fe3b5; }
 .live-dot::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: #3ccf7e; margin-right: 6px; box-shadow: 0 0 0 3px rgba(60,207,126,.2); }

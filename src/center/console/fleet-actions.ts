@@ -9,6 +9,7 @@ import { removeHub, setHubDrained } from '../writes/hub-lifecycle.ts';
 import { approveSite, deleteSite, revokeSite } from '../writes/site-lifecycle.ts';
 import { ActionForm } from './console-forms.ts';
 import { hubsParts, sendPage, sitesParts } from './console-pages.ts';
+import { consoleTextFor } from './text.ts';
 import type { ConsoleServices } from './console-services.ts';
 import { consolePage, type Notice } from './layout.ts';
 import type { Session } from './sessions.ts';
@@ -39,7 +40,7 @@ async function perform(services: ConsoleServices, request: FastifyRequest, reply
     status = error.status;
   }
   const parts = page === 'sites' ? await sitesParts(services, session) : await hubsParts(services, session);
-  return sendPage(reply, consolePage({ ...parts, session, notice }), status);
+  return sendPage(reply, consolePage({ ...parts, session, t: consoleTextFor(request), notice }), status);
 }
 
 export async function fleetActionRoutes(scope: FastifyInstance, services: ConsoleServices): Promise<void> {

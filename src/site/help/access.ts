@@ -1,6 +1,7 @@
 // Who may see what on the help page: the tickets a browser opened (a cookie of HMACs of their numbers) and, with the gateway owner's password, all of them.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { helpTextFor } from './text.ts';
 
 export const TICKETS_COOKIE = 'keyhole_tickets';
 export const ADMIN_COOKIE = 'keyhole_help_admin';
@@ -138,15 +139,16 @@ export class HelpAccess {
 
 /** What a typed admin password gives: null when it is right (the browser is signed in), else the words and status to show. */
 export function provePassword(access: HelpAccess, request: FastifyRequest, reply: FastifyReply, given: string | undefined): { text: string; status: number } | null {
-  if (given === undefined || given === '') return { text: 'Enter the gateway\'s administrator password.', status: 400 };
+  const { t } = helpTextFor(request);
+  if (given === undefined || given === '') return { text: t('password.empty'), status: 400 };
   const check = access.checkPassword(request.ip, given);
   if (check === 'limited') {
     const minutes = access.retryMinutes();
-    return { text: `Too many wrong passwords. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, status: 429 };
+    return { text: t('password.limited', { minutes }), status: 429 };
   }
   if (check === 'wrong') {
     request.log.warn({ ip: request.ip }, 'help page admin password refused');
-    return { text: 'That is not the gateway\'s administrator password.', status: 401 };
+    return { text: t('password.wrong'), status: 401 };
   }
   access.signIn(reply);
   return null;

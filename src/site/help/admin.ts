@@ -6,13 +6,14 @@ import { KeyholeError } from '../../protocol/errors.ts';
 import { provePassword, type HelpAccess } from './access.ts';
 import type { HelpCsrf } from './csrf.ts';
 import { adminPage } from './page.ts';
+import { HELP_ENGLISH, helpTextFor } from './text.ts';
 import { refused, sendHtml } from './routes.ts';
 
 const SignInBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 100 })), password: Type.Optional(Type.String({ maxLength: 1024 })) });
 const SignOutBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 100 })) });
 
 function notOffered(): never {
-  throw new KeyholeError('NOT_FOUND', 'This gateway has no administrator sign-in.');
+  throw new KeyholeError('NOT_FOUND', HELP_ENGLISH['page.no-admin']);
 }
 
 export async function helpAdminRoutes(scope: FastifyInstance, deps: { access: HelpAccess; csrf: HelpCsrf }): Promise<void> {
@@ -21,14 +22,14 @@ export async function helpAdminRoutes(scope: FastifyInstance, deps: { access: He
 
   app.get('/admin', async (request, reply) => {
     if (!access.adminOffered) notOffered();
-    return sendHtml(reply, adminPage({ csrf: csrf.tokenFor(request, reply), error: null }));
+    return sendHtml(reply, adminPage({ t: helpTextFor(request), csrf: csrf.tokenFor(request, reply), error: null }));
   });
 
   app.post('/admin', { schema: { body: SignInBody } }, async (request, reply) => {
     if (!access.adminOffered) notOffered();
     if (!csrf.valid(request, request.body._csrf)) refused();
     const problem = provePassword(access, request, reply, request.body.password);
-    if (problem !== null) return sendHtml(reply, adminPage({ csrf: csrf.tokenFor(request, reply), error: problem.text }), problem.status);
+    if (problem !== null) return sendHtml(reply, adminPage({ t: helpTextFor(request), csrf: csrf.tokenFor(request, reply), error: problem.text }), problem.status);
     return reply.redirect('/', 303);
   });
 

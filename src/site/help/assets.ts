@@ -1,4 +1,6 @@
 // The help page's stylesheet and its one small script (live ticket state over Server-Sent Events); the page works without it.
+import { CONSENT_CSS } from './consent.ts';
+import { SERVICES_CSS } from './services-form.ts';
 
 export const HELP_CSS = `
 :root { --ink: #1c2433; --muted: #667085; --line: #e2e6ec; --accent: #2463eb; --bg: #f4f6f9; --bad: #b42318; --bad-bg: #fdeceb; --ok: #137a48;
@@ -6,7 +8,8 @@ export const HELP_CSS = `
 * { box-sizing: border-box; }
 body { margin: 0; }
 a { color: var(--accent); }
-.bar { background: #fff; border-bottom: 1px solid var(--line); padding: 14px 24px; }
+.bar { background: #fff; border-bottom: 1px solid var(--line); padding: 14px 24px; display: flex; align-items: center; justify-content: space-between; gap: 12px; }
+.lang a { color: var(--ink); font-size: 14px; }
 .brand { font-weight: 700; color: var(--ink); text-decoration: none; display: inline-flex; align-items: center; gap: 10px; }
 .logo { width: 20px; height: 20px; border-radius: 50%; background: radial-gradient(circle at 50% 38%, #fff 0 3px, transparent 3.5px), linear-gradient(#fff, #fff) 50% 70% / 3px 7px no-repeat, var(--accent); }
 main { max-width: 720px; margin: 0 auto; padding: 28px 20px 60px; }
@@ -69,7 +72,7 @@ tr:last-child td { border-bottom: 0; }
 .field-sub label { display: block; font-weight: 600; margin-bottom: 6px; }
 form.foot button { padding: 4px 12px; margin-left: 8px; }
 #live-status { background: #fff3d6; color: #8a5a00; border: 1px solid #f2d58a; border-radius: 10px; padding: 10px 14px; margin-bottom: 14px; }
-`;
+${SERVICES_CSS}${CONSENT_CSS}`;
 
 /** Runs in the browser, sent as its own source text: it must not use anything from outside its body. */
 export function helpClient(): void {
@@ -86,18 +89,19 @@ export function helpClient(): void {
   const refresh = async (): Promise<void> => {
     try {
       const response = await fetch(`${base}/live`, { cache: 'no-store' });
-      if (!response.ok) { say(`This page could not be updated (HTTP ${response.status}). Reload it to try again.`); return; }
+      if (!response.ok) { say((main.dataset['failed'] ?? '').replace('{status}', String(response.status))); return; }
       main.innerHTML = await response.text();
-      const state = document.getElementById('ticket-state');
-      if (state !== null) document.title = `Request ${base.split('/').pop() ?? ''}: ${state.textContent ?? ''}`;
+      // The page's words come from the server, in the page's language: the title from the region, the notices from <main>.
+      const title = document.querySelector<HTMLElement>('.ticket-head')?.dataset['title'];
+      if (title !== undefined) document.title = title;
       say(null);
     } catch {
-      say('This gateway cannot be reached right now; the page may be out of date. Retrying…');
+      say(main.dataset['offline'] ?? '');
     }
   };
   const source = new EventSource(`${base}/events`);
   source.addEventListener('change', () => { window.clearTimeout(timer); timer = window.setTimeout(() => { void refresh(); }, 100); });
-  source.addEventListener('error', () => { say('Lost contact with this gateway; retrying…'); });
+  source.addEventListener('error', () => { say(main.dataset['lost'] ?? ''); });
   source.addEventListener('open', () => { say(null); void refresh(); });
 }
 

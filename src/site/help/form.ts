@@ -2,6 +2,8 @@
 import Type from 'typebox';
 import type { Level, Urgency } from '../../protocol/schemas/common.ts';
 import type { TicketRequest } from '../../protocol/schemas/site-api.ts';
+import type { HelpText } from './text.ts';
+import { readServiceChoices, type ServiceChoice } from './services-form.ts';
 
 const Text = (maxLength: number) => Type.Optional(Type.String({ maxLength }));
 
@@ -16,27 +18,32 @@ export const HelpFormBody = Type.Object({
   description: Text(10_000),
   /** The gateway owner's password, for level admin (checked by the routes, never echoed back). */
   admin_password: Text(1024),
+}, {
+  // Per device (services-form.ts): `access.DEVICE` (all | some), `services.DEVICE` (catalogue names), `ports.DEVICE` (text).
+  additionalProperties: Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 100 }), { maxItems: 20 })]),
 });
 export type HelpFormBody = Type.Static<typeof HelpFormBody>;
 
-export type HelpField = 'requester' | 'level' | 'password' | 'devices' | 'urgency' | 'phone' | 'description';
+export type HelpField = 'requester' | 'level' | 'password' | 'devices' | 'services' | 'urgency' | 'phone' | 'description';
 
 /** What the user typed, to show again with the errors. */
 export interface HelpValues {
   requester: string;
   level: Level;
   devices: string[];
+  /** What each ticked device admits, as chosen (absent: everything). */
+  services: Record<string, ServiceChoice>;
   urgency: Urgency;
   phone: string;
   description: string;
 }
 
-export const EMPTY_FORM: HelpValues = { requester: '', level: 'user', devices: [], urgency: 'normal', phone: '', description: '' };
+export const EMPTY_FORM: HelpValues = { requester: '', level: 'user', devices: [], services: {}, urgency: 'normal', phone: '', description: '' };
 
-export type FieldErrors = Partial<Record<HelpField, string>>;
+export type FieldErrors = Partial<Record<HelpField, string>> & { servicesDevice?: string };
 
-/** Checks the form; a request is returned only when no field has an error. */
-export function readHelpForm(body: HelpFormBody): { values: HelpValues; errors: FieldErrors; request: TicketRequest | null } {
+/** Checks the form (errors in the page's language); a request is returned only when no field has an error. */
+export function readHelpForm(body: HelpFormBody, { t }: HelpText): { values: HelpValues; errors: FieldErrors; request: TicketRequest | null } {
   const errors: FieldErrors = {};
   const requester = (body.requester ?? '').trim();
   const devices = (Array.isArray(body.devices) ? body.devices : body.devices === undefined ? [] : [body.devices]).map((d) => d.trim()).filter((d) => d !== '');
@@ -44,22 +51,25 @@ export function readHelpForm(body: HelpFormBody): { values: HelpValues; errors: 
   const urgency: Urgency = body.urgency === 'low' || body.urgency === 'high' ? body.urgency : 'normal';
   const phone = (body.phone ?? '').trim();
   const description = (body.description ?? '').trim();
-  const values: HelpValues = { requester, level, devices, urgency, phone, description };
+  const chosen = readServiceChoices(body as Record<string, string | string[] | undefined>, devices);
+  const values: HelpValues = { requester, level, devices, services: chosen.choices, urgency, phone, description };
 
-  if (requester === '') errors.requester = 'Please enter your name.';
-  else if (requester.length > 100) errors.requester = 'Your name may have at most 100 characters.';
-  if (body.level !== 'user' && body.level !== 'admin') errors.level = 'Choose user or admin.';
-  if (devices.length === 0) errors.devices = 'Tick at least one device the center may reach.';
-  else if (devices.length > 64) errors.devices = 'At most 64 devices at once.';
-  if (body.urgency !== undefined && body.urgency !== 'low' && body.urgency !== 'normal' && body.urgency !== 'high') errors.urgency = 'Choose low, normal or high.';
-  if (phone.length > 40) errors.phone = 'A phone number may have at most 40 characters.';
-  else if (!/^[0-9+() .-]*$/.test(phone)) errors.phone = 'A phone number may hold digits, spaces and + ( ) . - only.';
-  if (description.length > 2000) errors.description = `The description may have at most 2000 characters (it has ${description.length}).`;
+  if (requester === '') errors.requester = t('field.requester.empty');
+  else if (requester.length > 100) errors.requester = t('field.requester.long');
+  if (body.level !== 'user' && body.level !== 'admin') errors.level = t('field.level.bad');
+  if (devices.length === 0) errors.devices = t('field.devices.empty');
+  else if (devices.length > 64) errors.devices = t('field.devices.many');
+  if (chosen.error !== null) { errors.services = chosen.error.text; errors.servicesDevice = chosen.error.device; }
+  if (body.urgency !== undefined && body.urgency !== 'low' && body.urgency !== 'normal' && body.urgency !== 'high') errors.urgency = t('field.urgency.bad');
+  if (phone.length > 40) errors.phone = t('field.phone.long');
+  else if (!/^[0-9+() .-]*$/.test(phone)) errors.phone = t('field.phone.chars');
+  if (description.length > 2000) errors.description = t('field.description.long', { count: description.length });
 
   if (Object.keys(errors).length > 0) return { values, errors, request: null };
   const request: TicketRequest = {
     requester, level, devices: [...new Set(devices.map((d) => d.toLowerCase()))], urgency,
     ...(phone === '' ? {} : { phone }), ...(description === '' ? {} : { description }),
+    ...(chosen.access.length === 0 ? {} : { access: chosen.access }),
   };
   return { values, errors, request };
 }

@@ -20,6 +20,8 @@ import { SiteLive } from './live.ts';
 import { messagePage } from './page.ts';
 import { helpRoutes, ownTicket, sendHtml } from './routes.ts';
 import { HelpTickets } from './tickets.ts';
+import { codeText, HELP_ENGLISH, HELP_LANG_PATH, helpTextFor, ownErrorText } from './text.ts';
+import { languageSwitch } from '../../web/language.ts';
 import type { SiteService } from '../site-service.ts';
 
 export interface LanServerOptions {
@@ -49,11 +51,14 @@ function plainError(log: Logger) {
     const answer = errorReply(error);
     if (answer.serverFault) log.error({ err: error, url: request.url }, 'help page request failed');
     const code = answer.body.error.code;
-    const title = code === 'CSRF_BAD' ? 'This form was refused' : answer.status === 404 ? 'Not found' : code === 'CENTER_UNREACHABLE' ? 'The center cannot be reached' : 'Something went wrong';
-    const text = code === 'TICKET_UNKNOWN' ? 'This browser has no request with that number: a request is shown only in the browser that sent it (and to the gateway\'s administrator).'
-      : code === 'CENTER_UNREACHABLE' ? 'The maintenance center cannot be reached right now, so this request\'s state is unknown. Please try again in a moment.'
-        : answer.serverFault ? 'The gateway could not do that. Please try again in a moment.' : answer.body.error.message;
-    sendHtml(reply, messagePage(title, text), answer.status);
+    const t = helpTextFor(request);
+    const own = ownErrorText(t, answer.body.error.message);
+    const title = t.t(code === 'CSRF_BAD' ? 'page.refused.title' : answer.status === 404 ? 'page.not-found.title' : code === 'CENTER_UNREACHABLE' ? 'page.unreachable.title'
+      : code === 'BAD_REQUEST' ? 'page.bad-request.title' : 'page.error.title');
+    const text = code === 'TICKET_UNKNOWN' ? t.t('page.unknown-ticket.text')
+      : code === 'CENTER_UNREACHABLE' ? t.t('page.unreachable.text')
+        : answer.serverFault ? t.t('page.error.text') : own ?? codeText(t, code) ?? (code === 'BAD_REQUEST' ? t.t('page.bad-request.text') : answer.body.error.message);
+    sendHtml(reply, messagePage(t, title, text), answer.status);
   };
 }
 
@@ -85,6 +90,7 @@ export async function startLanServer(options: LanServerOptions): Promise<{ close
     streams.open(request, reply);
   });
   const csrf = new HelpCsrf(secret);
+  languageSwitch(app, { path: HELP_LANG_PATH, home: '/' });
   await helpRoutes(app, {
     service: options.service, status: options.status, live, tickets: new HelpTickets(options.service, live), connections,
     csrf, access, signal,
@@ -124,7 +130,7 @@ function hostGuard(options: LanServerOptions) {
   return async (request: FastifyRequest): Promise<void> => {
     const name = hostnameOf(request.headers.host);
     if (fixed.includes(name) || (options.hostNames?.() ?? []).some((n) => n.toLowerCase() === name)) return;
-    throw new KeyholeError('BAD_REQUEST', 'This page answers only at this gateway\'s own address or name. Open it by the gateway\'s address.');
+    throw new KeyholeError('BAD_REQUEST', HELP_ENGLISH['page.wrong-host']);
   };
 }
 

@@ -7,6 +7,7 @@ export type LiveListener = () => void;
 /** Updated by the site agent after each desired state it applies; read by the LAN server. */
 export class SiteLive {
   #tickets = new Map<number, TicketState>();
+  #pendingAsks = new Map<number, number>();
   #revision = -1;
   readonly #listeners = new Set<LiveListener>();
 
@@ -14,6 +15,7 @@ export class SiteLive {
   update(state: SiteDesiredState): void {
     this.#revision = state.revision;
     this.#tickets = new Map(state.tickets.map((t) => [t.ticket, t.state]));
+    this.#pendingAsks = new Map(state.tickets.map((t) => [t.ticket, t.pendingAsks ?? 0]));
     this.changed();
   }
 
@@ -25,6 +27,11 @@ export class SiteLive {
   /** The state of an open ticket of this site, or undefined when it is not open (closed, or not this site's). */
   openState(ticket: number): TicketState | undefined {
     return this.#tickets.get(ticket);
+  }
+
+  /** How many operators' asks of an open ticket wait for the user (0 when the center does not say). */
+  pendingAsks(ticket: number): number | undefined {
+    return this.#pendingAsks.get(ticket);
   }
 
   openTickets(): { ticket: number; state: TicketState }[] {

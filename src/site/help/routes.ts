@@ -7,11 +7,13 @@ import { GATEWAY_DEVICE } from '../../protocol/schemas/common.ts';
 import { documentText, type SafeHtml } from '../../web/html.ts';
 import { provePassword, type HelpAccess } from './access.ts';
 import type { ConnectionLog } from './connections.ts';
+import { consentPanel, consentRoutes } from './consent.ts';
 import type { HelpCsrf } from './csrf.ts';
 import { EMPTY_FORM, HelpFormBody, readHelpForm, type FieldErrors, type HelpValues } from './form.ts';
 import type { SiteLive } from './live.ts';
 import { formPage, messagePage, ticketPage, ticketRegion, type AdminState, type TicketModel } from './page.ts';
 import type { HelpTickets } from './tickets.ts';
+import { codeText, HELP_ENGLISH, helpTextFor, type HelpText } from './text.ts';
 import type { SiteStatus } from '../control-server.ts';
 import type { SiteService } from '../site-service.ts';
 
@@ -33,29 +35,32 @@ export function sendHtml(reply: FastifyReply, page: SafeHtml, status = 200): Fas
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(documentText(page));
 }
 
-/** Where a refusal from the service or the center belongs: beside a field, or above the form. */
-function placeError(error: KeyholeError): { field: keyof FieldErrors | null; text: string } {
-  switch (error.code) {
-    case 'DEVICE_UNKNOWN': return { field: 'devices', text: `${error.message.replace(/^unknown/, 'Unknown')}.` };
-    case 'LEVEL_FORBIDDEN': return { field: 'devices', text: 'The gateway itself can be opened only at level Administrator: choose Administrator, or untick gateway.' };
-    case 'CENTER_UNREACHABLE': return { field: null, text: 'The maintenance center cannot be reached right now, so your request was not sent. Check this gateway\'s internet connection and try again.' };
-    case 'HUBS_FULL': return { field: null, text: 'The maintenance center has no free tunnel right now, so your request was not sent. Please try again in a few minutes.' };
-    case 'POOL_EXHAUSTED': return { field: null, text: 'The maintenance center has no free addresses for devices right now, so your request was not sent. Please try again in a few minutes.' };
-    case 'UNAVAILABLE': return { field: null, text: 'This gateway is not connected to the maintenance center yet. Please try again in a minute.' };
-    default: {
-      const field = error.field as keyof FieldErrors | undefined;
-      return { field: field !== undefined && ['requester', 'level', 'password', 'devices', 'urgency', 'phone', 'description'].includes(field) ? field : null, text: `The center refused the request: ${error.message}.` };
-    }
+const FIELDS: readonly string[] = ['requester', 'level', 'password', 'devices', 'services', 'urgency', 'phone', 'description'];
+
+/**
+ * Where a refusal from the service or the center belongs, beside a field or above the form, in the page's
+ * words: a code the catalogue knows has its own message; any other keeps the center's (English) message.
+ */
+export function placeError(t: HelpText, error: KeyholeError): { field: keyof FieldErrors | null; text: string } {
+  if (error.code === 'DEVICE_UNKNOWN') {
+    // The site's words (site-service.ts): `unknown device(s) A, B; this site knows C, D`.
+    const found = /^unknown devices? (.+?); this site knows (.*)$/.exec(error.message);
+    return { field: 'devices', text: found === null ? t.t('error.refused', { message: error.message }) : t.t('field.devices.unknown', { devices: found[1] ?? '', known: found[2] ?? '' }) };
   }
+  if (error.code === 'LEVEL_FORBIDDEN') return { field: 'devices', text: t.t('field.devices.gateway') };
+  const own = codeText(t, error.code);
+  if (own !== null) return { field: null, text: own };
+  const field = (error.field === 'access' ? 'services' : error.field) as keyof FieldErrors | undefined;
+  return { field: field !== undefined && FIELDS.includes(field) ? field : null, text: t.t('error.refused', { message: error.message }) };
 }
 
 /** What the host table and the gateway rule say of the ticked devices, before anything is sent. */
-function deviceProblem(service: SiteService, values: HelpValues): string | null {
+function deviceProblem(t: HelpText, service: SiteService, values: HelpValues): string | null {
   try {
     const devices = service.checkDevices(values.devices);
-    return devices.includes(GATEWAY_DEVICE) && values.level !== 'admin' ? placeError(new KeyholeError('LEVEL_FORBIDDEN', '')).text : null;
+    return devices.includes(GATEWAY_DEVICE) && values.level !== 'admin' ? t.t('field.devices.gateway') : null;
   } catch (error) {
-    if (error instanceof KeyholeError) return placeError(error).text;
+    if (error instanceof KeyholeError) return placeError(t, error).text;
     throw error;
   }
 }
@@ -68,7 +73,7 @@ function showForm(deps: HelpDeps, request: FastifyRequest, reply: FastifyReply, 
   const admin = adminState(deps, request);
   const mine = deps.access.ticketsOf(request);
   return sendHtml(reply, formPage({
-    site: deps.status().site, devices: deps.service.deviceTable(), values, errors, banner, admin,
+    t: helpTextFor(request), site: deps.status().site, devices: deps.service.deviceTable(), values, errors, banner, admin,
     csrf: deps.csrf.tokenFor(request, reply), open: deps.live.openTickets().filter((t) => admin === 'signed-in' || mine.includes(t.ticket)),
   }), status);
 }
@@ -76,7 +81,7 @@ function showForm(deps: HelpDeps, request: FastifyRequest, reply: FastifyReply, 
 /** Level admin needs the gateway owner's password (or a browser already signed in); null when the level is fine. */
 function levelProblem(deps: HelpDeps, request: FastifyRequest, reply: FastifyReply, values: HelpValues, password: string | undefined): { errors: FieldErrors; status: number } | null {
   if (values.level !== 'admin') return null;
-  if (!deps.access.adminOffered) return { errors: { level: 'This gateway offers no administrator level on this page: choose User.' }, status: 403 };
+  if (!deps.access.adminOffered) return { errors: { level: helpTextFor(request).t('field.level.none') }, status: 403 };
   if (deps.access.isAdmin(request)) return null;
   const problem = provePassword(deps.access, request, reply, password);
   return problem === null ? null : { errors: { password: problem.text }, status: problem.status };
@@ -93,18 +98,22 @@ async function ticketModel(deps: HelpDeps, number: number, request: FastifyReque
   const open = ticket.state === 'waiting' || ticket.state === 'ready' || ticket.state === 'in_progress';
   const devices = ticket.leases.map((l) => l.device);
   const until = open ? Date.now() : ticket.updatedAt;
+  const t = helpTextFor(request);
+  const csrf = deps.csrf.tokenFor(request, reply);
   return {
-    ticket: ticket.ticket, state: ticket.state, leases: ticket.leases, createdAt: ticket.createdAt,
+    t, ticket: ticket.ticket, state: ticket.state, leases: ticket.leases, createdAt: ticket.createdAt,
     startedBy: ticket.startedBy ?? null, startedAt: ticket.startedAt ?? null,
     openNow: deps.status().leases,
     blocked: deps.status().leases.flatMap((l) => l.blocked !== undefined && devices.includes(l.device) ? [`${l.device}: ${l.blocked}`] : []),
     connections: deps.connections?.during(devices, ticket.createdAt, until) ?? [],
-    stale, csrf: deps.csrf.tokenFor(request, reply),
+    // The cache says only that the center was out of reach; the words are the page's.
+    stale: stale === null ? null : t.t('ticket.stale'), csrf, consent: consentPanel(ticket, csrf, open),
   };
 }
 
 export function refused(): never {
-  throw new KeyholeError('CSRF_BAD', 'This form is missing its security token, or your browser did not send back this page\'s cookie, so it was refused. Reload the page and try again.');
+  // The error page shows the catalogue's words for CSRF_BAD in the reader's language.
+  throw new KeyholeError('CSRF_BAD', HELP_ENGLISH['error.CSRF_BAD']);
 }
 
 export async function helpRoutes(scope: FastifyInstance, deps: HelpDeps): Promise<void> {
@@ -113,11 +122,12 @@ export async function helpRoutes(scope: FastifyInstance, deps: HelpDeps): Promis
 
   app.post('/request', { schema: { body: HelpFormBody } }, async (request, reply) => {
     if (!deps.csrf.valid(request, request.body._csrf)) refused();
-    const { values, errors, request: ticketRequest } = readHelpForm(request.body);
+    const t = helpTextFor(request);
+    const { values, errors, request: ticketRequest } = readHelpForm(request.body, t);
     const level = levelProblem(deps, request, reply, values, request.body.admin_password);
     if (ticketRequest === null || level !== null) {
       // Say everything wrong at once: the devices are checked even when another field failed.
-      const devices = errors.devices === undefined && values.devices.length > 0 ? deviceProblem(deps.service, values) : null;
+      const devices = errors.devices === undefined && values.devices.length > 0 ? deviceProblem(t, deps.service, values) : null;
       const all = { ...errors, ...level?.errors, ...(devices === null ? {} : { devices }) };
       return showForm(deps, request, reply, values, all, null, level?.status ?? 400);
     }
@@ -128,7 +138,7 @@ export async function helpRoutes(scope: FastifyInstance, deps: HelpDeps): Promis
       return reply.redirect(`/tickets/${ticket.ticket}`, 303);
     } catch (error) {
       if (!(error instanceof KeyholeError)) throw error;
-      const placed = placeError(error);
+      const placed = placeError(t, error);
       const status = error.status >= 500 ? 503 : error.status;
       return showForm(deps, request, reply, values, placed.field === null ? {} : { [placed.field]: placed.text }, placed.field === null ? placed.text : null, status);
     }
@@ -147,10 +157,20 @@ export async function helpRoutes(scope: FastifyInstance, deps: HelpDeps): Promis
     } catch (error) {
       if (!(error instanceof KeyholeError) || error.code !== 'TICKET_STATE') throw error;
       const model = await ticketModel(deps, request.params.ticket, request, reply);
-      return sendHtml(reply, ticketPage({ ...model, stale: `It could not be cancelled: ${error.message}.` }), 409);
+      return sendHtml(reply, ticketPage({ ...model, stale: model.t.t('ticket.cancel.refused', { reason: error.message }) }), 409);
     }
     return reply.redirect(`/tickets/${request.params.ticket}`, 303);
   });
 
-  app.setNotFoundHandler((request, reply) => { sendHtml(reply, messagePage('Not found', `There is no page at ${request.url.split('?')[0] ?? ''}.`), 404); });
+  await consentRoutes(app, {
+    service: deps.service, signal: deps.signal, remember: (ticket) => { deps.tickets.remember(ticket); },
+    checkForm: (request, token) => { if (!deps.csrf.valid(request, token)) refused(); },
+    checkOwner: (request, ticket) => { ownTicket(deps.access, request, ticket); },
+    showTicket: async (request, reply, ticket, banner, status) => sendHtml(reply, ticketPage({ ...await ticketModel(deps, ticket, request, reply), stale: banner }), status),
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const t = helpTextFor(request);
+    sendHtml(reply, messagePage(t, t.t('page.not-found.title'), t.t('page.not-found.text', { path: request.url.split('?')[0] ?? '' })), 404);
+  });
 }

@@ -2,6 +2,7 @@
 import { KeyholeError } from '../../protocol/errors.ts';
 import { isOpenState } from '../../protocol/schemas/common.ts';
 import type { SiteTicket } from '../../protocol/schemas/site-api.ts';
+import { pendingCount } from './consent.ts';
 import type { SiteLive } from './live.ts';
 import type { SiteService } from '../site-service.ts';
 
@@ -37,7 +38,9 @@ export class HelpTickets {
   async get(number: number, signal: AbortSignal): Promise<KnownTicket> {
     const cached = this.#cache.get(number);
     const live = this.#live.known ? this.#live.openState(number) : undefined;
-    if (cached !== undefined && (!isOpenState(cached.state) || live === cached.state)) return { ticket: cached, stale: null };
+    // An operator's ask (or its answer) leaves the state as it was: the count of pending asks tells the cache is old.
+    const asksAgree = cached === undefined || !this.#live.known || (this.#live.pendingAsks(number) ?? 0) === pendingCount(cached);
+    if (cached !== undefined && (!isOpenState(cached.state) || (live === cached.state && asksAgree))) return { ticket: cached, stale: null };
     try {
       const ticket = await this.#service.ticket(number, signal);
       this.remember(ticket);

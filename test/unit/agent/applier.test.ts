@@ -102,3 +102,15 @@ test('after the signal aborts, waiting states are not applied', async () => {
   await applier.idle();
   assert.deepEqual(calls.map((c) => c.revision), [1]);
 });
+
+test('a watch message older than a waiting state does not take its place (a new stream\'s late first state)', async () => {
+  const { applier, calls, release } = gatedApplier();
+  applier.offer({ revision: 2 }, 'watch');
+  applier.offer({ revision: 3, tag: 'tunnel' }, 'resync');
+  applier.offer({ revision: 2, tag: 'late' }, 'watch');
+  await release();
+  await release();
+  await applier.idle();
+  assert.deepEqual(calls.map((c) => `${c.revision}/${c.reason}/${c.tag ?? ''}`), ['2/watch/', '3/resync/tunnel']);
+  assert.equal(applier.last?.tag, 'tunnel');
+});

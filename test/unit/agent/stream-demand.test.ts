@@ -93,24 +93,6 @@ test('a request for help (wake) opens the stream at once and re-checks now; the 
   await end();
 });
 
-test('during the wake hold the revision is checked every second (a change that missed the new stream is late by a second, not a resync), then every resync again', async () => {
-  const { clock, center, demand, end } = setup();
-  await clock.sleeping();
-  demand.wake();
-  await clock.advance(0);
-  const woke = center.checks.length;
-  center.state = { revision: 2, work: true };
-  await clock.advance(1000);
-  assert.equal(center.checks.length, woke + 1, 'checked a second later');
-  for (let i = 0; i < 29; i++) await clock.advance(1000);
-  const held = center.checks.length - woke;
-  assert.ok(held >= 29 && held <= 31, `${held} checks in the 30 s hold`);
-  const after = center.checks.length;
-  await clock.advance(RESYNC_MS - 1);
-  assert.ok(center.checks.length <= after + 1, 'after the hold: back to the resync interval');
-  await end();
-});
-
 test('a hub-like agent (no demand given) holds its stream from the start', async () => {
   const clock = new FakeClock();
   let opened = 0;
@@ -125,6 +107,37 @@ test('a hub-like agent (no demand given) holds its stream from the start', async
   }, stop.signal);
   await clock.sleeping();
   assert.equal(opened, 1);
+  stop.abort();
+  await running;
+});
+
+test('the health check sleeps while the agent is idle (no timer per idle site) and runs every interval while it has work', async () => {
+  const clock = new FakeClock();
+  const demand = StreamDemand.onWork(clock, CHECK_IN_MS);
+  const center = { state: { revision: 1, work: false } };
+  let checks = 0;
+  const stop = new AbortController();
+  const running = runStateSync({
+    client: {
+      call: (async (_method: string, path: string) => (path.endsWith(`?since=${center.state.revision}`) ? { unchanged: true, revision: center.state.revision } : center.state)) as StateSyncOptions<typeof State>['client']['call'],
+      open: (_method, _path, _body, options) => new Promise<IncomingMessage>((_resolve, reject) => {
+        options.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+      }),
+    },
+    auth: () => ({}), statePath: '/state', watchPath: '/watch', schema: State, unchanged: StateUnchanged, jitter: (ms) => ms, resyncMs: RESYNC_MS, log, clock,
+    streams: demand, needsStream: (state) => state.work, healthMs: 500,
+    healthy: async () => { checks++; return true; },
+    apply: async () => undefined,
+  }, stop.signal);
+  await clock.sleeping();
+  assert.equal(clock.pending, 1, 'idle: only the check-in waits on the clock');
+  await clock.advance(10_000);
+  assert.equal(checks, 0, 'no health check while idle');
+  center.state = { revision: 2, work: true };
+  await clock.advance(CHECK_IN_MS - 10_000);
+  assert.equal(checks, 0, 'the check-in found the work just now');
+  await clock.advance(5000);
+  assert.ok(checks >= 9 && checks <= 11, `${checks} health checks in 5 s with work`);
   stop.abort();
   await running;
 });

@@ -1,9 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { byteCount, ticketRegion, type TicketModel } from '../../../../src/site/help/page.ts';
+import { helpText } from '../../../../src/site/help/text.ts';
 
 const model = (state: TicketModel['state'], blocked: string[]): TicketModel => ({
-  ticket: 7, state, leases: [{ device: 'dev1', address: '100.64.0.3' }], createdAt: 0, startedBy: null, startedAt: null, openNow: [], blocked, connections: [], stale: null, csrf: 'x',
+  t: helpText('en'), ticket: 7, state, leases: [{ device: 'dev1', address: '100.64.0.3' }], createdAt: 0, startedBy: null, startedAt: null, openNow: [], blocked, connections: [], stale: null, csrf: 'x',
 });
 
 describe('help page ticket view: why a waiting request is not reachable', () => {
@@ -21,7 +22,8 @@ describe('help page ticket view: why a waiting request is not reachable', () => 
 describe('help page ticket view: who is working, and what each connection carried', () => {
   test('the operator who started work and when; nothing before work starts', () => {
     const started = { ...model('in_progress', []), startedBy: 'operator:ann<b>', startedAt: Date.UTC(2026, 11, 1, 14, 2, 5) };
-    assert.match(ticketRegion(started).toString(), /Work started at <b>14:02:05 UTC<\/b> by <b>operator ann&lt;b&gt;<\/b>/);
+    assert.match(ticketRegion(started).toString(), /Work started on <b>December 1, 2026 at 14:02:05 UTC<\/b> by <b>operator ann&lt;b&gt;<\/b>/);
+    assert.match(ticketRegion({ ...started, t: helpText('ja') }).toString(), /<b>operator ann&lt;b&gt;<\/b>が<b>2026年12月1日 14:02:05 UTC<\/b>に作業を始めました。/);
     assert.doesNotMatch(ticketRegion(model('ready', [])).toString(), /Work started/);
   });
 

@@ -3,20 +3,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readHelpForm } from '../../../../src/site/help/form.ts';
 import { formPage } from '../../../../src/site/help/page.ts';
+import { helpText } from '../../../../src/site/help/text.ts';
+
+const en = helpText('en');
 
 test('a complete form becomes a ticket request', () => {
-  const { errors, request } = readHelpForm({ requester: '  Ann  ', level: 'admin', devices: ['NAS', 'gateway', 'nas'], urgency: 'high', phone: '+81 3-1234', description: ' jam ' });
+  const { errors, request } = readHelpForm({ requester: '  Ann  ', level: 'admin', devices: ['NAS', 'gateway', 'nas'], urgency: 'high', phone: '+81 3-1234', description: ' jam ' }, en);
   assert.deepEqual(errors, {});
   assert.deepEqual(request, { requester: 'Ann', level: 'admin', devices: ['nas', 'gateway'], urgency: 'high', phone: '+81 3-1234', description: 'jam' });
 });
 
 test('one device arrives as a string; empty optional fields are left out', () => {
-  const { request } = readHelpForm({ requester: 'Bob', level: 'user', devices: 'printer', urgency: 'normal', phone: '', description: '' });
+  const { request } = readHelpForm({ requester: 'Bob', level: 'user', devices: 'printer', urgency: 'normal', phone: '', description: '' }, en);
   assert.deepEqual(request, { requester: 'Bob', level: 'user', devices: ['printer'], urgency: 'normal' });
 });
 
 test('every problem is named beside its field, and what was typed is kept', () => {
-  const { errors, request, values } = readHelpForm({ requester: ' ', devices: [], urgency: 'asap', phone: 'call me', description: 'x'.repeat(2001) });
+  const { errors, request, values } = readHelpForm({ requester: ' ', devices: [], urgency: 'asap', phone: 'call me', description: 'x'.repeat(2001) }, en);
   assert.equal(request, null);
   assert.deepEqual(Object.keys(errors).sort(), ['description', 'devices', 'level', 'phone', 'requester', 'urgency']);
   assert.equal(errors.requester, 'Please enter your name.');
@@ -28,8 +31,8 @@ test('every problem is named beside its field, and what was typed is kept', () =
 
 test('the form page shows errors beside their fields, escaped, and marks the fields invalid', () => {
   const page = formPage({
-    site: 'site1', devices: [{ device: 'gateway', address: '192.168.1.1' }, { device: 'nas', address: '192.168.1.10' }],
-    values: { requester: '<Eve>', level: 'user', devices: ['gateway'], urgency: 'normal', phone: '', description: '</textarea><script>x()</script>' },
+    t: en, site: 'site1', devices: [{ device: 'gateway', address: '192.168.1.1' }, { device: 'nas', address: '192.168.1.10' }],
+    values: { requester: '<Eve>', level: 'user', devices: ['gateway'], services: {}, urgency: 'normal', phone: '', description: '</textarea><script>x()</script>' },
     errors: { devices: 'The gateway itself can be opened only at level Administrator.' }, banner: null, csrf: 'T'.repeat(43), open: [], admin: 'offered',
   }).text;
   assert.match(page, /value="&lt;Eve&gt;"/);
@@ -38,4 +41,10 @@ test('the form page shows errors beside their fields, escaped, and marks the fie
   assert.match(page, /<input type="checkbox" name="devices" value="gateway" checked aria-invalid="true" aria-describedby="err-devices">/);
   assert.match(page, /<p class="error" id="err-devices" role="alert">The gateway itself/);
   assert.match(page, /name="_csrf" value="T{43}"/);
+});
+
+test('in Japanese the same problems are named in Japanese, numbers filled in', () => {
+  const { errors } = readHelpForm({ requester: ' ', devices: [], urgency: 'asap', phone: 'call me', description: 'x'.repeat(2001) }, helpText('ja'));
+  assert.equal(errors.requester, 'お名前を入力してください。');
+  assert.equal(errors.description, '内容は2000文字以内で入力してください（現在2001文字です）。');
 });
