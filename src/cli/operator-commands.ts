@@ -13,6 +13,7 @@ import { ago, table, when } from './table.ts';
 import { withHubLifecycle, withSiteLifecycle } from './lifecycle-commands.ts';
 import { allPages } from './pages.ts';
 import { askCommand } from './ticket-ask-command.ts';
+import { recordCommand, ticketRecordCommand } from './record-commands.ts';
 
 export interface OperatorFlags { center?: string; tokenFile?: string; centerCa?: string; json: boolean }
 
@@ -112,6 +113,7 @@ function ticketsCommand(): Command {
       print(flags, ticket, () => ticketDetail(ticket));
     }));
   tickets.addCommand(askCommand());
+  tickets.addCommand(ticketRecordCommand());
   return tickets;
 }
 
@@ -199,5 +201,5 @@ function auditCommand(): Command {
 }
 
 export function operatorCommands(): Command[] {
-  return [ticketsCommand(), sitesCommand(), hubsCommand(), poolCommand(), faultsCommand(), incidentsCommand(), auditCommand()];
+  return [ticketsCommand(), sitesCommand(), hubsCommand(), poolCommand(), faultsCommand(), incidentsCommand(), auditCommand(), recordCommand()];
 }

@@ -19,6 +19,8 @@ export const ROUTES = {
   ticketStart: (ticket: number) => `/v1/tickets/${ticket}/start`,
   ticketEnd: (ticket: number) => `/v1/tickets/${ticket}/end`,
   ticketAsks: (ticket: number) => `/v1/tickets/${ticket}/asks`,
+  ticketRecord: (ticket: number) => `/v1/tickets/${ticket}/record`,
+  recordKey: '/v1/record-key',
   sites: '/v1/sites',
   siteEnrollToken: (site: string) => `/v1/sites/${encodeURIComponent(site)}/enroll-token`,
   siteReset: (site: string) => `/v1/sites/${encodeURIComponent(site)}/reset`,

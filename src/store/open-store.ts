@@ -23,6 +23,7 @@ import { webhooks } from './migrations/202612011646-webhooks.ts';
 import { agentRelease } from './migrations/202612011658-agent-release.ts';
 import { ticketStartedBy } from './migrations/202612011727-ticket-started-by.ts';
 import { ticketTimeLimit } from './migrations/202612011940-ticket-time-limit.ts';
+import { jobRecords } from './migrations/202612012017-job-records.ts';
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
 function migrations(dialect: StoreDialect): Record<string, Migration> {
@@ -41,6 +42,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '202612011658-agent-release': agentRelease(),
     '202612011727-ticket-started-by': ticketStartedBy(),
     '202612011940-ticket-time-limit': ticketTimeLimit(dialect),
+    '202612012017-job-records': jobRecords(),
   };
 }
 

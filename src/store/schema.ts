@@ -252,6 +252,14 @@ export interface ConsoleLoginAttemptsTable {
   attempts: number;
 }
 
+/** The center's signed job record of a closed ticket (migration 202612012017): SignedJobRecord as canonical JSON. */
+export interface JobRecordsTable {
+  ticket: number;
+  site: string;
+  signed: string;
+  written_at: Millis;
+}
+
 export interface CenterSecretsTable {
   name: string;
   /** base64. */
@@ -317,6 +325,7 @@ export interface Database {
   console_sessions: ConsoleSessionsTable;
   console_login_attempts: ConsoleLoginAttemptsTable;
   center_secrets: CenterSecretsTable;
+  job_records: JobRecordsTable;
   pool_samples: PoolSamplesTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -18,6 +18,7 @@ import { siteRoutes } from './site-routes.ts';
 import { enrollRoutes, enrollTokenRoutes } from './enroll-routes.ts';
 import { hubRoutes } from './hub-routes.ts';
 import { operatorRoutes } from './operator-routes.ts';
+import { recordRoutes } from './record-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { timeRoutes } from './time-routes.ts';
 import { lifecycleRoutes } from './lifecycle-routes.ts';
@@ -126,6 +127,7 @@ export async function buildApi(deps: ApiDeps, options: ApiOptions = {}): Promise
   await app.register(async (scope) => { await enrollTokenRoutes(scope, deps); });
   await app.register(async (scope) => { await hubRoutes(scope, deps); });
   await app.register(async (scope) => { await operatorRoutes(scope, deps); });
+  await app.register(async (scope) => { await recordRoutes(scope, deps); });
   await app.register(async (scope) => { await incidentRoutes(scope, deps); });
   await app.register(async (scope) => { await timeRoutes(scope, deps); });
   await app.register(async (scope) => { await lifecycleRoutes(scope, deps); });

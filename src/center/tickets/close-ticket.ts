@@ -3,7 +3,9 @@ import { KeyholeError } from '../../protocol/errors.ts';
 import { GATEWAY_DEVICE, OPEN_STATES, isOpenState, type TicketState } from '../../protocol/schemas/common.ts';
 import { audit, type AuditEntry } from '../audit.ts';
 import type { Actor, CenterContext, Changes, Tx } from '../context.ts';
+import { recordKey } from '../record-key.ts';
 import { bumpHub, bumpSite, lockable, transact } from '../transaction.ts';
+import { writeJobRecord } from './job-record.ts';
 
 export type ClosedState = Extract<TicketState, 'ended' | 'cancelled' | 'expired' | 'failed'>;
 
@@ -23,6 +25,7 @@ export interface CloseTicketInput {
  * throws TICKET_UNKNOWN / TICKET_STATE for an operator's or site's mistaken request.
  */
 export async function closeTicket(ctx: CenterContext, input: CloseTicketInput): Promise<boolean> {
+  const key = await recordKey(ctx.db, ctx.now);
   return transact(ctx, async (trx, changes) => {
     const ticket = await trx.selectFrom('tickets').select(['number', 'site', 'state', 'hub']).where('number', '=', input.ticket).executeTakeFirst();
     if (ticket === undefined || (input.site !== undefined && ticket.site !== input.site)) {
@@ -40,6 +43,7 @@ export async function closeTicket(ctx: CenterContext, input: CloseTicketInput): 
     await trx.updateTable('tickets').set({ state: input.state, ended_at: now, updated_at: now, end_reason: input.reason }).where('number', '=', input.ticket).execute();
     await audit(trx, now, { actor: input.actor, action: `ticket.${input.state}`, subject: `ticket:${input.ticket}`, detail: { site: ticket.site, from: state, reason: input.reason } });
     await releaseUnneeded(ctx, trx, ticket.site, input.actor, changes);
+    await writeJobRecord(trx, input.ticket, key, now);
     changes.tickets.add(input.ticket);
     changes.ticketEvents.push({ kind: 'closed', ticket: input.ticket, site: ticket.site, state: input.state, reason: input.reason });
     return true;

@@ -126,5 +126,7 @@ export async function getSiteTicket(db: Db, site: string, ticket: number): Promi
     ...(view.asks === undefined ? {} : { asks: view.asks }),
     timeLimitMs: view.timeLimitMs ?? null, deadlineAt: view.deadlineAt ?? null, warnedAt: view.warnedAt ?? null,
     ...(view.extensions === undefined ? {} : { extensions: view.extensions }),
+    request: { requester: view.requester, level: view.level, urgency: view.urgency, phone: view.phone, description: view.description },
+    endedAt: view.endedAt, endReason: view.endReason,
   };
 }

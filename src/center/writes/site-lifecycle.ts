@@ -5,7 +5,9 @@ import { OPEN_STATES } from '../../protocol/schemas/common.ts';
 import type { EnrollTokenIssued } from '../../protocol/schemas/enroll-api.ts';
 import { audit, type AuditEntry } from '../audit.ts';
 import type { Actor, CenterContext, Tx } from '../context.ts';
+import { recordKey } from '../record-key.ts';
 import { releaseUnneeded } from '../tickets/close-ticket.ts';
+import { writeJobRecord } from '../tickets/job-record.ts';
 import { lockable, transact } from '../transaction.ts';
 import { revocationOf, storeEnrollToken } from './enroll-tokens.ts';
 
@@ -28,6 +30,7 @@ async function lockSite(ctx: CenterContext, trx: Tx, site: string): Promise<{ id
  * tunnel, no leases) reaches its watch stream, which then ends.
  */
 export async function revokeSite(ctx: CenterContext, site: string, actor: Actor, reason: string | null): Promise<Revoked> {
+  const key = await recordKey(ctx.db, ctx.now);
   return transact(ctx, async (trx, changes) => {
     await lockSite(ctx, trx, site);
     if (await revocationOf(trx, site) !== undefined) throw new KeyholeError('SITE_STATE', `site ${site} is revoked already`);
@@ -38,6 +41,7 @@ export async function revokeSite(ctx: CenterContext, site: string, actor: Actor,
     const events: AuditEntry[] = numbers.map((ticket) => ({ actor, action: 'ticket.ended', subject: `ticket:${ticket}`, detail: { site, reason: REVOKED_REASON } }));
     await audit(trx, now, events);
     for (const ticket of numbers) {
+      await writeJobRecord(trx, ticket, key, now);
       changes.tickets.add(ticket);
       changes.ticketEvents.push({ kind: 'closed', ticket, site, state: 'ended', reason: REVOKED_REASON });
     }

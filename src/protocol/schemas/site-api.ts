@@ -105,6 +105,13 @@ export const SiteTicket = Type.Object({
   /** The operators' asks for more, pending ones for the user to accept or refuse on the help page. */
   asks: Type.Optional(Type.Array(AccessAskSchema)),
   ...TicketTimeFields,
+  /** The request as the center recorded it, and how the ticket ended: for the site's job record (older centers omit them). */
+  request: Type.Optional(Type.Object({
+    requester: Type.String({ maxLength: 100 }), level: LevelSchema, urgency: UrgencySchema,
+    phone: Type.Union([Type.String({ maxLength: 40 }), Type.Null()]), description: Type.Union([Type.String({ maxLength: 2000 }), Type.Null()]),
+  })),
+  endedAt: Type.Optional(Type.Union([Millis, Type.Null()])),
+  endReason: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
 });
 export type SiteTicket = Type.Static<typeof SiteTicket>;
 

@@ -20,6 +20,9 @@ import { SiteLive } from './live.ts';
 import { messagePage } from './page.ts';
 import { helpRoutes, ownTicket, sendHtml } from './routes.ts';
 import { HelpTickets } from './tickets.ts';
+import { helpRecordRoutes } from './record.ts';
+import { JobRecords } from './record-store.ts';
+import { JobRecorder } from './recorder.ts';
 import { codeText, HELP_ENGLISH, HELP_LANG_PATH, helpTextFor, ownErrorText } from './text.ts';
 import { languageSwitch } from '../../web/language.ts';
 import type { SiteService } from '../site-service.ts';
@@ -96,6 +99,16 @@ export async function startLanServer(options: LanServerOptions): Promise<{ close
     csrf, access, signal,
   });
   await helpAdminRoutes(app, { access, csrf });
+  // The site's job records (issue 13 item 4): written as tickets leave the live state, kept in the state dir.
+  if (options.stateDir !== undefined) {
+    const records = new JobRecords(options.stateDir);
+    const recorder = new JobRecorder({
+      site: () => options.status().site, records, ticket: (n, s) => options.service.ticket(n, s), log: options.log, signal,
+      connections: (devices, from, to) => connections?.during(devices, from, to) ?? [],
+    });
+    live.subscribe(() => { if (live.known) void recorder.update(live.openTickets()); });
+    await helpRecordRoutes(app, { records, access });
+  }
   app.addHook('preClose', async () => { streams.closeAll(); });
   await app.listen(options.listen);
   options.log.info({ url: `http://${options.listen.host}:${options.listen.port}/` }, 'help page listening');
