@@ -42,6 +42,8 @@ export class CenterH2 {
   readonly #connectMs: number;
   #session: ClientHttp2Session | null = null;
   #opening: Promise<ClientHttp2Session | null> | null = null;
+  /** The last stream id each session's GOAWAY said the center took: streams above it were never processed. */
+  readonly #goaway = new WeakMap<ClientHttp2Session, number>();
   #active = 0;
   #closed = false;
   http1 = false;
@@ -69,7 +71,7 @@ export class CenterH2 {
     const session = http2.connect(this.#base.origin, { createConnection: () => socket });
     const drop = (): void => { if (this.#session === session) this.#session = null; };
     // A GOAWAY lets the streams in flight finish; new ones go to a new session.
-    session.on('goaway', drop);
+    session.on('goaway', (_code: number, lastStreamId: number) => { this.#goaway.set(session, lastStreamId); drop(); });
     session.on('close', drop);
     session.on('error', drop);
     session.unref();
@@ -95,7 +97,12 @@ export class CenterH2 {
     if (body !== '') stream.end(body);
     return new Promise((resolve, reject) => {
       const fail = (cause: unknown): void => {
-        reject(!signal.aborted && stream.rstCode === NGHTTP2_REFUSED_STREAM ? new NotProcessed('the center refused the stream', { cause }) : cause);
+        const last = this.#goaway.get(session);
+        const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM || (last !== undefined && stream.id !== undefined && stream.id > last);
+        if (!refused || signal.aborted) { reject(cause); return; }
+        // A center refuses streams as it goes away (its GOAWAY may come just after): new requests go to a new session.
+        if (this.#session === session) this.#session = null;
+        reject(new NotProcessed('the center did not take the request', { cause }));
       };
       stream.once('error', fail);
       stream.once('close', () => { fail(new Error(`the center closed the stream (code ${stream.rstCode ?? 'none'})`)); });
