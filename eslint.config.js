@@ -24,7 +24,7 @@ export const DEPS = {
   'src/center/auth': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center'],
   'src/center/console': ['src/protocol', 'src/protocol/schemas', 'src/i18n', 'src/web', 'src/store', 'src/center', 'src/center/api', 'src/center/console/messages', 'src/center/tickets', 'src/center/views', 'src/center/writes'],
   'src/center/console/messages': ['src/i18n'],
-  'src/center/tickets': ['src/protocol', 'src/protocol/schemas', 'src/center'],
+  'src/center/tickets': ['src/protocol', 'src/protocol/schemas', 'src/base', 'src/center'],
   'src/center/writes': ['src/protocol', 'src/protocol/schemas', 'src/base', 'src/store', 'src/center', 'src/center/auth', 'src/center/tickets'],
   'src/center/views': ['src/protocol', 'src/protocol/schemas', 'src/store', 'src/center'],
   'src/agent': ['src/protocol'],

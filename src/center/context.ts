@@ -10,8 +10,10 @@ export interface CenterConfig {
   pool: Cidr;
   enrollSecret: Uint8Array;
   operatorToken: string;
-  /** How long a started ticket may run. */
+  /** The longest a ticket's time limit may be, extensions included (`--ticket-ttl`): no started ticket runs longer. */
   ticketTtlMs: number;
+  /** The time limit when the user names none, the shortest one allowed, and the warning before the deadline (tickets/time-limit.ts has the defaults). */
+  ticketTime?: { defaultMs: number; minMs: number; warnBeforeMs: number };
   /** How long a ticket may wait (waiting or ready) for an operator to start it. */
   waitingTtlMs: number;
   /** How long a new ticket may wait for its tunnel before it fails. */

@@ -37,7 +37,7 @@ export async function siteDesiredState(db: Db, config: CenterConfig, site: strin
     .whereRef('hubs.observed_revision', '>=', 'slots.peer_revision')
     .executeTakeFirst();
   const leases = await db.selectFrom('leases').select(['device', 'address']).where('site', '=', site).where('state', '=', 'active').execute();
-  const open = await db.selectFrom('tickets').select(['number', 'state']).where('site', '=', site).where('state', 'in', OPEN_STATES).orderBy('number').execute();
+  const open = await db.selectFrom('tickets').select(['number', 'state', 'deadline_at', 'warned_at']).where('site', '=', site).where('state', 'in', OPEN_STATES).orderBy('number').execute();
   const requested = open.length === 0 ? [] : await db.selectFrom('ticket_devices').select(['device', 'services'])
     .where('ticket', 'in', open.map((t) => t.number)).execute();
   // A lease shared by several tickets admits what any of them admits; a row that does not read admits nothing.
@@ -49,6 +49,9 @@ export async function siteDesiredState(db: Db, config: CenterConfig, site: strin
   const pending = open.length === 0 ? [] : await db.selectFrom('ticket_asks').select(['ticket', (eb) => eb.fn.countAll<number>().as('n')])
     .where('ticket', 'in', open.map((t) => t.number)).where('state', '=', 'pending').groupBy('ticket').execute();
   const pendingOf = new Map(pending.map((p) => [Number(p.ticket), Number(p.n)]));
+  const moreTime = open.length === 0 ? [] : await db.selectFrom('ticket_extensions').select(['ticket', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('ticket', 'in', open.map((t) => t.number)).where('state', '=', 'pending').groupBy('ticket').execute();
+  const moreTimeOf = new Map(moreTime.map((p) => [Number(p.ticket), Number(p.n)]));
   const gateway = leases.find((l) => l.device === GATEWAY_DEVICE);
   const tunnel = slot === undefined || gateway === undefined ? null : {
     hub: slot.name, endpoint: slot.endpoint, hubPublicKey: slot.public_key, hubAddress: slot.address,
@@ -63,7 +66,11 @@ export async function siteDesiredState(db: Db, config: CenterConfig, site: strin
     }).sort((a, b) => a.device.localeCompare(b.device)),
     tickets: open.map((t) => {
       const asks = pendingOf.get(Number(t.number));
-      return { ticket: Number(t.number), state: t.state as TicketState, ...(asks === undefined ? {} : { pendingAsks: asks }) };
+      const more = moreTimeOf.get(Number(t.number));
+      return {
+        ticket: Number(t.number), state: t.state as TicketState, ...(asks === undefined ? {} : { pendingAsks: asks }),
+        ...(t.deadline_at === null ? {} : { deadlineAt: Number(t.deadline_at), warned: t.warned_at !== null }), ...(more === undefined ? {} : { pendingExtensions: more }),
+      };
     }),
   };
 }

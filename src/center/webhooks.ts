@@ -7,7 +7,10 @@ import type { Database } from '../store/schema.ts';
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** The events a webhook can ask for; `*` is all of them. */
-export const WEBHOOK_EVENTS = ['ticket.opened', 'ticket.ready', 'ticket.started', 'ticket.ended', 'ticket.cancelled', 'ticket.expired', 'ticket.failed'] as const;
+export const WEBHOOK_EVENTS = [
+  'ticket.opened', 'ticket.ready', 'ticket.started', 'ticket.ended', 'ticket.cancelled', 'ticket.expired', 'ticket.failed',
+  'ticket.warned', 'ticket.extension.asked', 'ticket.extension.accepted', 'ticket.extension.refused',
+] as const;
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
 
 export interface WebhookView { id: number; url: string; events: string[]; createdAt: number; removedAt: number | null }

@@ -27,6 +27,9 @@ interface CenterFlags {
   tlsCert?: string;
   tlsKey?: string;
   ticketTtl: number;
+  ticketTime: number;
+  ticketTimeMin: number;
+  ticketWarnBefore: number;
   waitingTtl: number;
   readyTimeout: number;
   hubStale: number;
@@ -68,6 +71,9 @@ async function runCenter(flags: CenterFlags): Promise<void> {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
     throw new KeyholeError('BAD_CONFIG', '--tls-cert and --tls-key go together');
   }
+  if (!(flags.ticketTimeMin <= flags.ticketTime && flags.ticketTime <= flags.ticketTtl)) {
+    throw new KeyholeError('BAD_CONFIG', '--ticket-time-min ≤ --ticket-time ≤ --ticket-ttl must hold (the shortest, the default and the longest time limit)');
+  }
   if (flags.headerTimeout > flags.requestTimeout) throw new KeyholeError('BAD_CONFIG', '--header-timeout cannot be longer than --request-timeout');
   const enroll = readSecretFile(flags.enrollSecretFile, 'enrollment secret');
   const operator = readSecretFile(flags.operatorTokenFile, 'operator token');
@@ -78,7 +84,8 @@ async function runCenter(flags: CenterFlags): Promise<void> {
     const center = await startCenter({
       config: {
         pool: flags.pool, enrollSecret: new TextEncoder().encode(enroll.secret), operatorToken: operator.secret,
-        ticketTtlMs: flags.ticketTtl, waitingTtlMs: flags.waitingTtl, readyTimeoutMs: flags.readyTimeout, hubStaleMs: flags.hubStale, siteOnlineMs: flags.siteOnline,
+        ticketTtlMs: flags.ticketTtl, ticketTime: { defaultMs: flags.ticketTime, minMs: flags.ticketTimeMin, warnBeforeMs: flags.ticketWarnBefore },
+        waitingTtlMs: flags.waitingTtl, readyTimeoutMs: flags.readyTimeout, hubStaleMs: flags.hubStale, siteOnlineMs: flags.siteOnline,
         keepaliveSeconds: flags.keepalive, maxSkewMs: MAX_SKEW_MS, enrollFleetSecret: flags.enrollFleetSecret, siteExpiryMs: flags.siteExpiry,
         faultPolicy: { disabled: faultCodes(flags.faultTicketsOff), perMinute: flags.faultTicketRate, cap: flags.faultTicketCap, reserve: flags.faultTicketReserve },
       },

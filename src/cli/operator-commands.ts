@@ -73,6 +73,8 @@ function ticketDetail(t: TicketView): string {
     `description ${t.description ?? '-'}`,
     `received ${when(t.createdAt)}, ready ${when(t.readyAt)}, started ${when(t.startedAt)}, ended ${when(t.endedAt)}`,
     ...(t.blocked === undefined ? [] : [`not reachable: ${t.blocked}`]),
+    ...(t.deadlineAt === undefined || t.deadlineAt === null ? [] : [`deadline ${when(t.deadlineAt)}${t.warnedAt === undefined || t.warnedAt === null ? '' : ` (warned ${when(t.warnedAt)})`}`]),
+    ...(t.extensions ?? []).map((e) => `  more time ${e.extension}: +${Math.round(e.extendMs / 60_000)} min asked by ${e.askedBy}, ${e.state}`),
     ...t.leases.map((l) => `  ${l.device.padEnd(16)} ${l.address}    ssh ${l.address} | http://${l.address}/`),
   ];
   return `${lines.join('\n')}\n`;
@@ -99,6 +101,13 @@ function ticketsCommand(): Command {
   tickets.addCommand(one('show', 'one ticket with its leases', 'GET', ROUTES.ticket));
   tickets.addCommand(one('start', 'start work on a ready ticket', 'POST', ROUTES.ticketStart));
   tickets.addCommand(one('end', 'end a ticket: its leases go back to the pool', 'POST', ROUTES.ticketEnd));
+  tickets.addCommand(withOperatorFlags(new Command('extend')).description("ask the site's user for more time: the deadline moves only when the user accepts on the help page")
+    .argument('<ticket>', 'ticket number', intArg(1, Number.MAX_SAFE_INTEGER))
+    .addOption(durationOption('--by <duration>', 'how much more time', 30 * 60_000))
+    .action(async (n: number, flags: OperatorFlags & { by: number }) => {
+      const ticket = await call(flags, 'POST', `/v1/tickets/${n}/extensions`, TicketView, { byMs: flags.by });
+      print(flags, ticket, () => ticketDetail(ticket));
+    }));
   return tickets;
 }
 

@@ -7,6 +7,7 @@ import { formatServices, parseDeviceArg } from '../protocol/services.ts';
 import { parseWith } from '../protocol/validate.ts';
 import { stateDirOf } from './agent-flags.ts';
 import { intArg } from './options.ts';
+import { parseDuration } from '../base/duration.ts';
 
 interface ClientFlags { stateDir?: string; json: boolean }
 
@@ -40,12 +41,14 @@ export function siteClientCommands(): Command[] {
     .addOption(new Option('--urgency <urgency>', 'low, normal or high').choices(['low', 'normal', 'high']).makeOptionMandatory())
     .option('--phone <phone>', 'a phone number to call back')
     .option('--description <text>', 'what is wrong')
-    .action(async (flags: ClientFlags & { device: string[]; requester: string; level: string; urgency: string; phone?: string; description?: string }) => {
+    .option('--time <duration>', "the ticket's time limit from the start of work, such as 30m or 2h (default: the center's; outside its bounds: refused)")
+    .action(async (flags: ClientFlags & { device: string[]; requester: string; level: string; urgency: string; phone?: string; description?: string; time?: string }) => {
       const chosen = flags.device.map((text) => parseDeviceArg(text, '--device'));
       const access = chosen.filter((c) => c.services !== 'all');
       const body = {
         requester: flags.requester, level: flags.level, devices: chosen.map((c) => c.device), urgency: flags.urgency,
         ...(access.length === 0 ? {} : { access }),
+        ...(flags.time === undefined ? {} : { timeLimitMs: parseDuration(flags.time, '--time') }),
         ...(flags.phone === undefined ? {} : { phone: flags.phone }), ...(flags.description === undefined ? {} : { description: flags.description }),
       };
       printTicket(parseWith(SiteTicket, await ask(flags, 'POST', '/tickets', body), 'the agent\'s answer'), flags.json);

@@ -22,6 +22,7 @@ import { siteCounters } from './migrations/202612011645-site-counters.ts';
 import { webhooks } from './migrations/202612011646-webhooks.ts';
 import { agentRelease } from './migrations/202612011658-agent-release.ts';
 import { ticketStartedBy } from './migrations/202612011727-ticket-started-by.ts';
+import { ticketTimeLimit } from './migrations/202612011940-ticket-time-limit.ts';
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
 function migrations(dialect: StoreDialect): Record<string, Migration> {
@@ -39,6 +40,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '202612011646-webhooks': webhooks(dialect),
     '202612011658-agent-release': agentRelease(),
     '202612011727-ticket-started-by': ticketStartedBy(),
+    '202612011940-ticket-time-limit': ticketTimeLimit(dialect),
   };
 }
 

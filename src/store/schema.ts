@@ -102,6 +102,12 @@ export interface TicketsTable {
   started_by: string | null;
   ended_at: Millis | null;
   end_reason: string | null;
+  /** The ticket's time limit, counted from start (migration 202612011940-ticket-time-limit; null before: `ticketTtl`). */
+  time_limit_ms: number | null;
+  /** When work must end: started_at + time_limit_ms, moved by accepted extensions; null until started. */
+  deadline_at: Millis | null;
+  /** When the warning before the deadline went out (once; cleared when an extension moves the deadline). */
+  warned_at: Millis | null;
   /** The site and hub revisions that first hold this ticket's leases: readiness waits for both. */
   site_revision: number;
   hub_revision: number;
@@ -122,6 +128,17 @@ export interface TicketAsksTable {
   ticket: number;
   device: string;
   services: Json<ServiceSpec>;
+  state: AskState;
+  asked_by: string;
+  asked_at: Millis;
+  answered_at: Millis | null;
+}
+
+/** An operator's ask for more time on a ticket (migration 202612011940): inert until the site's user accepts it. */
+export interface TicketExtensionsTable {
+  id: Generated<number>;
+  ticket: number;
+  extend_ms: number;
   state: AskState;
   asked_by: string;
   asked_at: Millis;
@@ -287,6 +304,7 @@ export interface Database {
   tickets: TicketsTable;
   ticket_devices: TicketDevicesTable;
   ticket_asks: TicketAsksTable;
+  ticket_extensions: TicketExtensionsTable;
   faults: FaultsTable;
   fault_policy: FaultPolicyTable;
   audit: AuditTable;

@@ -72,7 +72,7 @@ function send(method: string, path: string, headers: Record<string, string> = {}
   });
 }
 
-const SAMPLE: Record<string, () => string> = { hub: () => 'hub1', ticket: () => String(ticket), site: () => 'site1', ask: () => '1' };
+const SAMPLE: Record<string, () => string> = { hub: () => 'hub1', ticket: () => String(ticket), site: () => 'site1', ask: () => '1', extension: () => '1' };
 
 /** The route's URL with its parameters filled with values that exist (hub1, site1's ticket), as a real caller would. */
 function concrete(url: string): string {

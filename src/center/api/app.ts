@@ -19,6 +19,7 @@ import { enrollRoutes, enrollTokenRoutes } from './enroll-routes.ts';
 import { hubRoutes } from './hub-routes.ts';
 import { operatorRoutes } from './operator-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
+import { timeRoutes } from './time-routes.ts';
 import { lifecycleRoutes } from './lifecycle-routes.ts';
 import { strictValidatorCompiler, tolerantValidatorCompiler } from './strict-validator.ts';
 import { healthRoutes } from './health-routes.ts';
@@ -126,6 +127,7 @@ export async function buildApi(deps: ApiDeps, options: ApiOptions = {}): Promise
   await app.register(async (scope) => { await hubRoutes(scope, deps); });
   await app.register(async (scope) => { await operatorRoutes(scope, deps); });
   await app.register(async (scope) => { await incidentRoutes(scope, deps); });
+  await app.register(async (scope) => { await timeRoutes(scope, deps); });
   await app.register(async (scope) => { await lifecycleRoutes(scope, deps); });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   app.get(ROUTES.openapi, { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());

@@ -14,7 +14,7 @@ import { leaseDevices } from './leases.ts';
 export const MAX_PENDING_ASKS = 8;
 
 /** The open ticket, read again under its site's lock (the lock order every transaction keeps: site, ticket, hub). */
-async function lockOpenTicket(ctx: CenterContext, trx: Tx, ticket: number, site?: string): Promise<{ site: string; level: string; hub: string | null }> {
+export async function lockOpenTicket(ctx: CenterContext, trx: Tx, ticket: number, site?: string): Promise<{ site: string; level: string; hub: string | null }> {
   const row = await trx.selectFrom('tickets').select(['site']).where('number', '=', ticket).executeTakeFirst();
   if (row === undefined || (site !== undefined && row.site !== site)) {
     throw new KeyholeError('TICKET_UNKNOWN', `there is no ticket ${ticket}${site === undefined ? '' : ` for site ${site}`}`);

@@ -11,6 +11,7 @@ import { bumpHub, bumpSite, lockable, transact } from '../transaction.ts';
 import { admitAutomatic } from './fault-admission.ts';
 import { leaseDevices } from './leases.ts';
 import { takeSlot } from './slots.ts';
+import { checkTimeLimit, timeBounds } from './time-limit.ts';
 
 export interface OpenTicketInput {
   site: string;
@@ -53,6 +54,7 @@ export function checkAccess(request: TicketRequest, devices: readonly string[]):
 export async function openTicket(ctx: CenterContext, input: OpenTicketInput): Promise<SiteTicket> {
   const devices = checkDevices(input.request);
   const access = checkAccess(input.request, devices);
+  const timeLimitMs = checkTimeLimit(timeBounds(ctx.config), input.request.timeLimitMs);
   const actor = input.actor ?? `site:${input.site}`;
   const avoid = new Set<string>(); // hubs found full under their lock, skipped by the next attempt
   return transact(ctx, async (trx, changes) => {
@@ -70,7 +72,7 @@ export async function openTicket(ctx: CenterContext, input: OpenTicketInput): Pr
       site: input.site, state: 'waiting', requester: request.requester, level: request.level, urgency: request.urgency,
       phone: request.phone ?? null, description: request.description ?? null, public_address: input.publicAddress,
       hub: hub.name, created_at: now, updated_at: now, ready_at: null, started_at: null, ended_at: null, end_reason: null,
-      site_revision: siteRevision, hub_revision: hubRevision,
+      site_revision: siteRevision, hub_revision: hubRevision, time_limit_ms: timeLimitMs, deadline_at: null, warned_at: null,
     }).returning('number').executeTakeFirstOrThrow();
     const number = Number(ticket.number);
     const leases = devices.map((device) => ({ device, address: leased.get(device) ?? '', services: access.get(device) ?? 'all' }));
@@ -80,12 +82,12 @@ export async function openTicket(ctx: CenterContext, input: OpenTicketInput): Pr
     }
     await audit(trx, now, {
       actor, action: 'ticket.opened', subject: `ticket:${number}`,
-      detail: { site: input.site, hub: hub.name, level: request.level, urgency: request.urgency, leases, publicAddress: input.publicAddress },
+      detail: { site: input.site, hub: hub.name, level: request.level, urgency: request.urgency, leases, publicAddress: input.publicAddress, timeLimitMs },
     });
     changes.sites.add(input.site);
     changes.hubs.add(hub.name);
     changes.tickets.add(number);
     changes.ticketEvents.push({ kind: 'opened', ticket: number, site: input.site, hub: hub.name, devices, level: request.level });
-    return { ticket: number, state: 'waiting', leases, createdAt: now, updatedAt: now };
+    return { ticket: number, state: 'waiting', leases, createdAt: now, updatedAt: now, timeLimitMs, deadlineAt: null, warnedAt: null };
   });
 }

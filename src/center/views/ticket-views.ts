@@ -6,6 +6,7 @@ import type { TicketList, TicketListQuery, TicketView } from '../../protocol/sch
 import type { ServiceSpec } from '../../protocol/schemas/services.ts';
 import { askedServicesOf, servicesOf } from '../service-columns.ts';
 import { SiteObservedState, type AccessAsk, type AskState, type SiteTicket } from '../../protocol/schemas/site-api.ts';
+import { extensionsOf, timeFieldsOf } from './time-views.ts';
 import { fromJson } from '../../store/json-column.ts';
 import type { TicketRow } from '../../store/schema.ts';
 import type { Db } from '../context.ts';
@@ -35,11 +36,13 @@ async function attachDevices(db: Db, rows: TicketRow[]): Promise<TicketView[]> {
   }
   const blocked = await blockedReasons(db, rows, byTicket);
   const asks = await asksOf(db, rows.map((r) => Number(r.number)));
+  const extensions = await extensionsOf(db, rows.map((r) => Number(r.number)));
   return rows.map((r) => {
     const view = toView(r, byTicket.get(Number(r.number)) ?? []);
     const reason = blocked.get(Number(r.number));
     const mine = asks.get(Number(r.number));
-    return { ...view, ...(reason === undefined ? {} : { blocked: reason }), ...(mine === undefined ? {} : { asks: mine }) };
+    const more = extensions.get(Number(r.number));
+    return { ...view, ...(reason === undefined ? {} : { blocked: reason }), ...(mine === undefined ? {} : { asks: mine }), ...(more === undefined ? {} : { extensions: more }) };
   });
 }
 
@@ -86,7 +89,7 @@ function toView(r: TicketRow, leases: TicketView['leases']): TicketView {
     ticket: Number(r.number), site: r.site, state: r.state as TicketState, requester: r.requester, level: r.level as Level,
     urgency: r.urgency as Urgency, phone: r.phone, description: r.description, publicAddress: r.public_address, hub: r.hub,
     devices: leases.map((l) => l.device), leases, createdAt: r.created_at, updatedAt: r.updated_at, readyAt: r.ready_at,
-    startedAt: r.started_at, startedBy: r.started_by, endedAt: r.ended_at, endReason: r.end_reason,
+    startedAt: r.started_at, startedBy: r.started_by, endedAt: r.ended_at, endReason: r.end_reason, ...timeFieldsOf(r),
   };
 }
 
@@ -121,5 +124,7 @@ export async function getSiteTicket(db: Db, site: string, ticket: number): Promi
   return {
     ticket: view.ticket, state: view.state, leases: view.leases, createdAt: view.createdAt, updatedAt: view.updatedAt, startedBy: view.startedBy, startedAt: view.startedAt,
     ...(view.asks === undefined ? {} : { asks: view.asks }),
+    timeLimitMs: view.timeLimitMs ?? null, deadlineAt: view.deadlineAt ?? null, warnedAt: view.warnedAt ?? null,
+    ...(view.extensions === undefined ? {} : { extensions: view.extensions }),
   };
 }

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import {
   Address, CidrText, Count, DeviceName, Endpoint, LeaseSchema, LevelSchema, Millis, Name, PageLimit, RowId, TicketStateSchema, UrgencySchema,
 } from './common.ts';
-import { AccessAskSchema, SiteFirewallObserved } from './site-api.ts';
+import { AccessAskSchema, DurationMillis, SiteFirewallObserved, TicketTimeFields } from './site-api.ts';
 import { ServiceSpecSchema } from './services.ts';
 
 export const TicketView = Type.Object({
@@ -32,12 +32,17 @@ export const TicketView = Type.Object({
   blocked: Type.Optional(Type.String({ maxLength: 1000 })),
   /** Operators' asks for more access and the user's answers. */
   asks: Type.Optional(Type.Array(AccessAskSchema)),
+  ...TicketTimeFields,
 });
 export type TicketView = Type.Static<typeof TicketView>;
 
 /** POST /v1/tickets/:ticket/asks: an operator asks the site's user for another service or device. */
 export const AskRequest = Type.Object({ device: DeviceName, services: ServiceSpecSchema }, { additionalProperties: false });
 export type AskRequest = Type.Static<typeof AskRequest>;
+
+/** POST /v1/tickets/:ticket/extensions: an operator asks the site's user for more time. */
+export const ExtendRequest = Type.Object({ byMs: DurationMillis }, { additionalProperties: false });
+export type ExtendRequest = Type.Static<typeof ExtendRequest>;
 
 export const TicketList = Type.Object({
   tickets: Type.Array(TicketView),

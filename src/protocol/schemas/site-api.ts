@@ -47,6 +47,34 @@ export const AccessAskSchema = Type.Object({
 });
 export type AccessAsk = Type.Static<typeof AccessAskSchema>;
 
+/** The longest time limit or extension any request may name (a center's own bounds are tighter): a year. */
+export const MAX_TIME_LIMIT_MS = 366 * 86_400_000;
+/** A time limit or an extension, in milliseconds. */
+export const DurationMillis = Type.Integer({ minimum: 1, maximum: MAX_TIME_LIMIT_MS, description: 'milliseconds' });
+
+/** An operator's ask for more time: inert until the site's user accepts it; accepted, the deadline moves (capped by the center's bound). */
+export const TimeAskSchema = Type.Object({
+  extension: RowId,
+  extendMs: DurationMillis,
+  state: Type.Union([Type.Literal('pending'), Type.Literal('accepted'), Type.Literal('refused')]),
+  askedBy: Type.String({ maxLength: 100 }),
+  askedAt: Millis,
+  answeredAt: Type.Union([Millis, Type.Null()]),
+});
+export type TimeAsk = Type.Static<typeof TimeAskSchema>;
+
+/** A ticket's time as the site and the operator see it (optional everywhere: older centers omit it). */
+export const TicketTimeFields = {
+  /** The time limit the user consented to, counted from the start of work; null for tickets from before time limits. */
+  timeLimitMs: Type.Optional(Type.Union([DurationMillis, Type.Null()])),
+  /** When the ticket expires: set when work starts, moved only by an extension the user accepted. */
+  deadlineAt: Type.Optional(Type.Union([Millis, Type.Null()])),
+  /** When the center warned that the deadline is near (null: not yet, or the deadline moved since). */
+  warnedAt: Type.Optional(Type.Union([Millis, Type.Null()])),
+  /** Operators' asks for more time, and the user's answers. */
+  extensions: Type.Optional(Type.Array(TimeAskSchema, { maxItems: 64 })),
+};
+
 /** POST /v1/site/tickets: the patent's remote maintenance request. */
 export const TicketRequest = Type.Object({
   requester: Type.String({ minLength: 1, maxLength: 100 }),
@@ -59,6 +87,8 @@ export const TicketRequest = Type.Object({
   fault: Type.Optional(RowId),
   /** What each device admits (help page ticks, `--device nas:ssh`, a button's list); a device not named here: everything. */
   access: Type.Optional(Type.Array(DeviceAccessSchema, { maxItems: 64 })),
+  /** The time limit the user chooses, counted from the start of work (absent: the center's default); outside the center's bounds: 400. */
+  timeLimitMs: Type.Optional(DurationMillis),
 }, { additionalProperties: false });
 export type TicketRequest = Type.Static<typeof TicketRequest>;
 
@@ -74,6 +104,7 @@ export const SiteTicket = Type.Object({
   startedAt: Type.Optional(Type.Union([Millis, Type.Null()])),
   /** The operators' asks for more, pending ones for the user to accept or refuse on the help page. */
   asks: Type.Optional(Type.Array(AccessAskSchema)),
+  ...TicketTimeFields,
 });
 export type SiteTicket = Type.Static<typeof SiteTicket>;
 
@@ -119,7 +150,11 @@ export const SiteDesiredState = Type.Object({
   tunnel: Type.Union([SiteTunnel, Type.Null()]),
   /** Every device open to the center now, `gateway` included only when requested. */
   leases: Type.Array(LeaseSchema),
-  tickets: Type.Array(Type.Object({ ticket: RowId, state: TicketStateSchema, pendingAsks: Type.Optional(Count) })),
+  tickets: Type.Array(Type.Object({
+    ticket: RowId, state: TicketStateSchema, pendingAsks: Type.Optional(Count),
+    /** The deadline, whether the warning went out and the asks for more time waiting: the help page looks again when they change. */
+    deadlineAt: Type.Optional(Millis), warned: Type.Optional(Type.Boolean()), pendingExtensions: Type.Optional(Count),
+  })),
 });
 export type SiteDesiredState = Type.Static<typeof SiteDesiredState>;
 
