@@ -2,10 +2,11 @@
 import { html, type SafeHtml } from '../../web/html.ts';
 import type { AuditEvent } from '../../protocol/schemas/operator-api.ts';
 import { timeCell } from './format.ts';
+import type { ConsoleText } from './text.ts';
 
 export const AUDIT_PAGE = 100;
 
-export interface AuditModel { events: AuditEvent[]; before: number | null; subject: string | null; now: number }
+export interface AuditModel { t: ConsoleText; events: AuditEvent[]; before: number | null; subject: string | null; now: number }
 
 export function auditHref(before: number | null, subject: string | null, fragment = false): string {
   const params = new URLSearchParams();
@@ -36,7 +37,7 @@ export function auditRegion(model: AuditModel): SafeHtml {
   return html`<div class="panel"><table aria-label="Audit events">
 <thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Subject</th><th scope="col">Detail</th></tr></thead>
 <tbody>${model.events.map((e) => html`<tr>
-<td class="muted">${e.id}</td><td>${timeCell(e.at, model.now)}</td><td>${e.actor}</td><td><code>${e.action}</code></td><td>${subjectCell(e.subject)}</td><td class="mono muted">${detailText(e.detail)}</td>
+<td class="muted">${e.id}</td><td>${timeCell(model.t, e.at, model.now)}</td><td>${e.actor}</td><td><code>${e.action}</code></td><td>${subjectCell(e.subject)}</td><td class="mono muted">${detailText(e.detail)}</td>
 </tr>`)}</tbody></table>
 ${model.events.length === 0 && html`<p class="empty">No events${model.subject === null ? '' : ` for ${model.subject}`}.</p>`}</div>
 <nav class="pager" aria-label="Pages">

@@ -23,8 +23,8 @@ async function perform(services: ConsoleServices, request: FastifyRequest, reply
     await act(`operator:${session.operator}`);
   } catch (error) {
     if (!(error instanceof KeyholeError) || error.code !== 'TICKET_STATE') throw error;
-    const parts = await ticketParts(services, ticket, session);
-    return sendPage(reply, consolePage({ ...parts, session, t: consoleTextFor(request), notice: { kind: 'error', text: `Refused: ${error.message}.` } }), error.status);
+    const parts = await ticketParts(services, ticket, session, consoleTextFor(request));
+    return sendPage(reply, consolePage({ ...parts, session, t: consoleTextFor(request), notice: { kind: 'error', text: consoleTextFor(request).t('action.refused', { reason: error.message }) } }), error.status);
   }
   return reply.redirect(safeReturn(returnTo, `/console/tickets/${ticket}`), 303);
 }

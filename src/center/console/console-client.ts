@@ -7,12 +7,15 @@
 
 type Change = Record<string, unknown> & { tickets?: number[] };
 
+/** The same words as format.ts's ageText, in the page's language: the templates come from <main data-age-…>. */
 function ageText(at: number): string {
+  const words = document.getElementById('main')?.dataset ?? {};
+  const say = (key: string, n: number): string => (words[key] ?? '{n}').replace('{n}', String(n));
   const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
-  if (seconds < 45) return 'just now';
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
-  return `${Math.floor(seconds / 86_400)} d ago`;
+  if (seconds < 45) return words['ageNow'] ?? '';
+  if (seconds < 3600) return say('ageMin', Math.round(seconds / 60));
+  if (seconds < 86_400) return say('ageH', Math.floor(seconds / 3600));
+  return say('ageD', Math.floor(seconds / 86_400));
 }
 
 function updateAges(): void {

@@ -19,7 +19,7 @@ import { POOL_RANGES, poolIntro, poolRegion } from './pool-page.ts';
 import { PAGE_SIZE, queueHref, queueIntro, queueRegion, type QueueModel } from './queue-view.ts';
 import type { Session } from './sessions.ts';
 import { ticketIntro, ticketRegion } from './ticket-view.ts';
-import { consoleTextFor } from './text.ts';
+import { consoleTextFor, type ConsoleText } from './text.ts';
 import { DELIVERY_PAGE, webhooksIntro, webhooksRegion } from './webhooks-page.ts';
 import { listDeliveries, listWebhooks } from '../webhooks.ts';
 
@@ -35,7 +35,7 @@ function sessionOf(request: FastifyRequest): Session {
   return session;
 }
 
-export async function queueModel(services: ConsoleServices, query: Type.Static<typeof QueueQuery>, session: Session): Promise<QueueModel> {
+export async function queueModel(services: ConsoleServices, query: Type.Static<typeof QueueQuery>, session: Session, t: ConsoleText): Promise<QueueModel> {
   const { db } = services.ctx;
   const q = { state: query.state ?? 'open', site: query.site === undefined || query.site === '' ? null : query.site, page: query.page ?? 1 };
   const listQuery: TicketListQuery = { limit: PAGE_SIZE, offset: (q.page - 1) * PAGE_SIZE, ...(q.state === 'all' ? {} : { state: q.state }), ...(q.site === null ? {} : { site: q.site }) };
@@ -48,35 +48,35 @@ export async function queueModel(services: ConsoleServices, query: Type.Static<t
   ]);
   const counts: Record<OpenState, number> = { waiting: 0, ready: 0, in_progress: 0 };
   for (const row of countRows) counts[row.state as OpenState] = Number(row.n);
-  return { query: q, list, counts, sites: siteRows.map((s) => s.id), now: services.ctx.now(), session };
+  return { t, query: q, list, counts, sites: siteRows.map((s) => s.id), now: services.ctx.now(), session };
 }
 
 /** Builds one page's parts; the same parts make the whole page and the fragment. */
-export async function ticketParts(services: ConsoleServices, ticket: number, session: Session): Promise<Parts> {
+export async function ticketParts(services: ConsoleServices, ticket: number, session: Session, t: ConsoleText): Promise<Parts> {
   const { db } = services.ctx;
   const [view, history] = await Promise.all([getTicket(db, ticket), listAudit(db, { subject: `ticket:${ticket}`, limit: 50 })]);
   const model = { ticket: view, history: history.reverse(), now: services.ctx.now(), session };
-  return { title: `Ticket ${ticket}`, active: 'queue', intro: ticketIntro(), region: ticketRegion(model), live: { src: `/console/fragments/tickets/${ticket}`, on: ['tickets'], ticket } };
+  return { title: t.t('ticket.title', { ticket }), active: 'queue', intro: ticketIntro(t), region: ticketRegion({ ...model, t }), live: { src: `/console/fragments/tickets/${ticket}`, on: ['tickets'], ticket } };
 }
 
 /** The sites page, one page of sites after `after` (admins also get its lifecycle buttons). */
-export async function sitesParts({ ctx }: ConsoleServices, session: Session, after: string | null = null): Promise<Parts> {
+export async function sitesParts({ ctx }: ConsoleServices, session: Session, t: ConsoleText, after: string | null = null): Promise<Parts> {
   const page = cutPage(await listSites(ctx.db, siteLiveness(ctx), { limit: FLEET_PAGE + 1, ...(after === null ? {} : { after }) }), FLEET_PAGE, (s) => s.site);
-  const region = html`${sitesRegion(page.rows, ctx.now(), session)}${cursorPager('/console/sites', 'after', after !== null, page.next)}`;
+  const region = html`${sitesRegion(t, page.rows, ctx.now(), session)}${cursorPager('/console/sites', 'after', after !== null, page.next)}`;
   return { title: 'Sites', active: 'sites', intro: sitesIntro(), region, live: { src: cursorHref('/console/fragments/sites', 'after', after), on: ['sites', 'tickets', 'faults'] } };
 }
 
 /** The hubs page, one page of hubs after `after` (admins also get its lifecycle buttons). */
-export async function hubsParts({ ctx }: ConsoleServices, session: Session, after: string | null = null): Promise<Parts> {
+export async function hubsParts({ ctx }: ConsoleServices, session: Session, t: ConsoleText, after: string | null = null): Promise<Parts> {
   const page = cutPage(await listHubs(ctx.db, ctx.config, ctx.now(), { limit: FLEET_PAGE + 1, ...(after === null ? {} : { after }) }), FLEET_PAGE, (h) => h.hub);
-  const region = html`${hubsRegion(page.rows, ctx.now(), session)}${cursorPager('/console/hubs', 'after', after !== null, page.next)}`;
+  const region = html`${hubsRegion(t, page.rows, ctx.now(), session)}${cursorPager('/console/hubs', 'after', after !== null, page.next)}`;
   return { title: 'Hubs', active: 'hubs', intro: hubsIntro(), region, live: { src: cursorHref('/console/fragments/hubs', 'after', after), on: ['hubs', 'pool'] } };
 }
 
 /** The faults page: open incidents, then one page of faults below the id `before`. */
-async function faultsParts({ ctx }: ConsoleServices, before: number | null): Promise<Parts> {
+async function faultsParts({ ctx }: ConsoleServices, before: number | null, t: ConsoleText): Promise<Parts> {
   const page = cutPage(await listFaults(ctx.db, { limit: FLEET_PAGE + 1, ...(before === null ? {} : { before }) }), FLEET_PAGE, (f) => f.fault);
-  const region = html`${incidentsRegion(await listIncidents(ctx.db), ctx.now())}${faultsRegion(page.rows, ctx.now())}${cursorPager('/console/faults', 'before', before !== null, page.next)}`;
+  const region = html`${incidentsRegion(t, await listIncidents(ctx.db), ctx.now())}${faultsRegion(t, page.rows, ctx.now())}${cursorPager('/console/faults', 'before', before !== null, page.next)}`;
   return { title: 'Faults', active: 'faults', intro: faultsIntro(), region, live: { src: cursorHref('/console/fragments/faults', 'before', before === null ? null : String(before)), on: ['faults'] } };
 }
 
@@ -96,29 +96,29 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
   };
 
   both('/', 'queue', { querystring: QueueQuery }, async (request, session) => {
-    const model = await queueModel(services, request.query as Type.Static<typeof QueueQuery>, session);
-    return { title: 'Tickets', active: 'queue', intro: queueIntro(model), region: queueRegion(model), live: { src: queueHref(model.query, true), on: ['tickets'] } };
+    const model = await queueModel(services, request.query as Type.Static<typeof QueueQuery>, session, consoleTextFor(request));
+    return { title: model.t.t('queue.title'), active: 'queue', intro: queueIntro(model), region: queueRegion(model), live: { src: queueHref(model.query, true), on: ['tickets'] } };
   });
   app.get('/tickets/:ticket', { config: { auth: 'console' }, schema: { params: TicketParams } }, async (request, reply) => {
     const session = sessionOf(request);
-    return sendPage(reply, consolePage({ ...await ticketParts(services, request.params.ticket, session), session, t: consoleTextFor(request), here: request.url }));
+    return sendPage(reply, consolePage({ ...await ticketParts(services, request.params.ticket, session, consoleTextFor(request)), session, t: consoleTextFor(request), here: request.url }));
   });
   app.get('/fragments/tickets/:ticket', { config: { auth: 'console' }, schema: { params: TicketParams } }, async (request, reply) => {
-    const parts = await ticketParts(services, request.params.ticket, sessionOf(request));
+    const parts = await ticketParts(services, request.params.ticket, sessionOf(request), consoleTextFor(request));
     return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(parts.region.text);
   });
-  both('/faults', 'faults', { querystring: FaultsPageQuery }, async (request) => faultsParts(services, (request.query as Type.Static<typeof FaultsPageQuery>).before ?? null));
-  both('/sites', 'sites', { querystring: FleetNameQuery }, async (request, session) => sitesParts(services, session, (request.query as Type.Static<typeof FleetNameQuery>).after ?? null));
-  both('/hubs', 'hubs', { querystring: FleetNameQuery }, async (request, session) => hubsParts(services, session, (request.query as Type.Static<typeof FleetNameQuery>).after ?? null));
+  both('/faults', 'faults', { querystring: FaultsPageQuery }, async (request) => faultsParts(services, (request.query as Type.Static<typeof FaultsPageQuery>).before ?? null, consoleTextFor(request)));
+  both('/sites', 'sites', { querystring: FleetNameQuery }, async (request, session) => sitesParts(services, session, consoleTextFor(request), (request.query as Type.Static<typeof FleetNameQuery>).after ?? null));
+  both('/hubs', 'hubs', { querystring: FleetNameQuery }, async (request, session) => hubsParts(services, session, consoleTextFor(request), (request.query as Type.Static<typeof FleetNameQuery>).after ?? null));
   both('/pool', 'pool', { querystring: PoolQuery }, async (request) => {
     const range = (request.query as Type.Static<typeof PoolQuery>).range ?? '24h';
     const now = ctx.now();
     const [pool, samples] = await Promise.all([poolView(ctx.db, ctx.config), poolSamples(ctx.db, now - POOL_RANGES[range], now)]);
     return { title: 'Pool', active: 'pool', intro: poolIntro(range), region: poolRegion({ pool, samples, range, now }), live: { src: `/console/fragments/pool?range=${range}`, on: ['pool', 'hubs'] } };
   });
-  both('/webhooks', 'webhooks', {}, async () => {
+  both('/webhooks', 'webhooks', {}, async (request) => {
     const [hooks, deliveries] = await Promise.all([listWebhooks(ctx.db), listDeliveries(ctx.db, DELIVERY_PAGE)]);
-    return { title: 'Webhooks', active: 'webhooks', intro: webhooksIntro(), region: webhooksRegion({ hooks, deliveries, now: ctx.now() }), live: { src: '/console/fragments/webhooks', on: ['tickets'] } };
+    return { title: 'Webhooks', active: 'webhooks', intro: webhooksIntro(), region: webhooksRegion({ t: consoleTextFor(request), hooks, deliveries, now: ctx.now() }), live: { src: '/console/fragments/webhooks', on: ['tickets'] } };
   });
   both('/audit', 'audit', { querystring: AuditPageQuery }, async (request) => {
     const query = request.query as Type.Static<typeof AuditPageQuery>;
@@ -128,6 +128,6 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
     // Only the newest page follows the feed; an older page stays as it is.
     const on: LiveKey[] = ['tickets', 'sites', 'hubs', 'pool', 'faults'];
     const live = before === null ? { live: { src: auditHref(null, subject, true), on } } : {};
-    return { title: 'Audit log', active: 'audit', intro: auditIntro(subject), region: auditRegion({ events, before, subject, now: ctx.now() }), ...live };
+    return { title: 'Audit log', active: 'audit', intro: auditIntro(subject), region: auditRegion({ t: consoleTextFor(request), events, before, subject, now: ctx.now() }), ...live };
   });
 }

@@ -39,7 +39,7 @@ async function perform(services: ConsoleServices, request: FastifyRequest, reply
     notice = { kind: 'error', text: `Refused: ${error.message}.` };
     status = error.status;
   }
-  const parts = page === 'sites' ? await sitesParts(services, session) : await hubsParts(services, session);
+  const parts = page === 'sites' ? await sitesParts(services, session, consoleTextFor(request)) : await hubsParts(services, session, consoleTextFor(request));
   return sendPage(reply, consolePage({ ...parts, session, t: consoleTextFor(request), notice }), status);
 }
 

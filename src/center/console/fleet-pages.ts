@@ -4,6 +4,7 @@ import type { FaultView, HubView, IncidentView, SiteView } from '../../protocol/
 import { plural, timeCell } from './format.ts';
 import { csrfField } from './layout.ts';
 import type { Session } from './sessions.ts';
+import type { ConsoleText } from './text.ts';
 
 /** One admin button: a plain POST form with the session's CSRF token (it works without the script). */
 function button(session: Session, action: string, label: string, danger = false): SafeHtml {
@@ -35,15 +36,15 @@ function heading(title: string, text: string, extra?: SafeHtml): SafeHtml {
 export const faultsIntro = (): SafeHtml => heading('Faults', 'Faults the sites reported, newest first, a repeat counted in its open fault. Each opens an admin ticket for the site\'s gateway as the fault policy allows; the others wait as one incident per code.');
 
 /** A storm is one row: "wan-down: 3,412 sites since 14:02", with why its faults hold no ticket. */
-export function incidentsRegion(incidents: IncidentView[], now: number): SafeHtml {
+export function incidentsRegion(t: ConsoleText, incidents: IncidentView[], now: number): SafeHtml {
   if (incidents.length === 0) return html``;
   return html`<div class="panel"><table aria-label="Incidents">
 <thead><tr><th scope="col">Incident</th><th scope="col">Sites</th><th scope="col">Since (UTC)</th><th scope="col">Last report</th><th scope="col">Automatic tickets open</th><th scope="col">Held</th></tr></thead>
 <tbody>${incidents.map((i) => html`<tr>
 <td><code>${i.code}</code></td>
 <td>${i.sites.toLocaleString('en')} sites (${i.reports.toLocaleString('en')} reports)</td>
-<td>${timeCell(i.since, now)}</td>
-<td>${timeCell(i.lastSeenAt, now)}</td>
+<td>${timeCell(t, i.since, now)}</td>
+<td>${timeCell(t, i.lastSeenAt, now)}</td>
 <td>${i.ticketsOpen}</td>
 <td>${Object.entries(i.held).map(([reason, n]) => `${reason}: ${n}`).join(', ')}</td>
 </tr>`)}</tbody></table></div>`;
@@ -51,12 +52,12 @@ export function incidentsRegion(incidents: IncidentView[], now: number): SafeHtm
 export const sitesIntro = (): SafeHtml => heading('Sites', 'Every enrolled customer gateway.');
 export const hubsIntro = (): SafeHtml => heading('Hubs', 'Center-side WireGuard endpoints and their tunnel slots.');
 
-export function faultsRegion(faults: FaultView[], now: number): SafeHtml {
+export function faultsRegion(t: ConsoleText, faults: FaultView[], now: number): SafeHtml {
   if (faults.length === 0) return html`<div class="panel"><p class="empty">No faults reported.</p></div>`;
   return html`<div class="panel"><table aria-label="Faults">
 <thead><tr><th scope="col">Reported (UTC)</th><th scope="col">Site</th><th scope="col">Code</th><th scope="col">Detail</th><th scope="col">Ticket</th></tr></thead>
 <tbody>${faults.map((f) => html`<tr>
-<td>${timeCell(f.reportedAt, now)}</td>
+<td>${timeCell(t, f.reportedAt, now)}</td>
 <td><a href="/console/?site=${f.site}&amp;state=all">${f.site}</a></td>
 <td><code>${f.code}</code>${(f.count ?? 1) > 1 ? html` <span class="muted">×${f.count}</span>` : html``}</td>
 <td>${f.detail ?? html`<span class="muted">—</span>`}</td>
@@ -82,7 +83,7 @@ function siteLive(s: SiteView): SafeHtml {
   return s.stream ? html`<span class="health-ok">online, streaming</span>` : html`<span class="muted">online, idle (checks in)</span>`;
 }
 
-export function sitesRegion(sites: SiteView[], now: number, session: Session | null = null): SafeHtml {
+export function sitesRegion(t: ConsoleText, sites: SiteView[], now: number, session: Session | null = null): SafeHtml {
   if (sites.length === 0) return html`<div class="panel"><p class="empty">No site has enrolled yet.</p></div>`;
   return html`<div class="panel"><table aria-label="Sites">
 <thead><tr><th scope="col">Site</th><th scope="col">Public address</th><th scope="col">LAN</th><th scope="col">Enrolled</th><th scope="col">Last seen</th><th scope="col">Open tickets</th><th scope="col">Hub</th><th scope="col">Tunnel handshake</th><th scope="col">State</th><th scope="col">Faults</th><th scope="col">Version</th>${session?.role === 'admin' && html`<th scope="col">Lifecycle</th>`}</tr></thead>
@@ -90,11 +91,11 @@ export function sitesRegion(sites: SiteView[], now: number, session: Session | n
 <td><b>${s.site}</b></td>
 <td><code>${s.publicAddress ?? '—'}</code></td>
 <td><code>${s.lan.join(', ')}</code></td>
-<td>${timeCell(s.enrolledAt, now)}</td>
-<td>${timeCell(s.lastSeenAt, now)} ${siteLive(s)}</td>
+<td>${timeCell(t, s.enrolledAt, now)}</td>
+<td>${timeCell(t, s.lastSeenAt, now)} ${siteLive(s)}</td>
 <td>${s.openTickets > 0 ? html`<a href="/console/?site=${s.site}">${s.openTickets}</a>` : html`<span class="muted">0</span>`}</td>
 <td>${s.hub ?? html`<span class="muted">—</span>`}</td>
-<td>${timeCell(s.handshakeAt, now)}</td>
+<td>${timeCell(t, s.handshakeAt, now)}</td>
 <td>${s.revokedAt === null ? siteHealth(s) : html`<span class="health-bad" title="revoked ${new Date(s.revokedAt).toISOString()}">revoked</span>`}</td>
 <td>${s.faults.length === 0 ? html`<span class="muted">0</span>` : html`<a href="/console/faults" title="${s.faults.map((f) => f.code).join(', ')}">${s.faults.length}</a>`}</td>
 <td>${releaseCell(s)}</td>
@@ -108,7 +109,7 @@ function slotBar(used: number, capacity: number): SafeHtml {
   return html`<svg class="meter" width="120" height="8" role="img" aria-label="${used} of ${capacity} slots used"><rect width="120" height="8" rx="4" class="meter-bg"/><rect width="${(percent * 1.2).toFixed(1)}" height="8" rx="4" class="${percent >= 100 ? 'meter-full' : 'meter-fill'}"/></svg>`;
 }
 
-export function hubsRegion(hubs: HubView[], now: number, session: Session | null = null): SafeHtml {
+export function hubsRegion(t: ConsoleText, hubs: HubView[], now: number, session: Session | null = null): SafeHtml {
   if (hubs.length === 0) return html`<div class="panel"><p class="empty">No hub has registered yet.</p></div>`;
   return html`<div class="panel"><table aria-label="Hubs">
 <thead><tr><th scope="col">Hub</th><th scope="col">Endpoint</th><th scope="col">Block</th><th scope="col">Slots used / capacity</th><th scope="col">Leases</th><th scope="col">Health</th><th scope="col">Last seen</th><th scope="col">Revision</th><th scope="col">Version</th>${session?.role === 'admin' && html`<th scope="col">Lifecycle</th>`}</tr></thead>
@@ -119,7 +120,7 @@ export function hubsRegion(hubs: HubView[], now: number, session: Session | null
 <td>${slotBar(h.slotsUsed, h.capacity)} <span class="sub">${h.slotsUsed} / ${h.capacity}</span></td>
 <td>${h.leases}</td>
 <td>${h.healthy ? html`<span class="health-ok">healthy</span>` : html`<span class="health-bad">not heard from</span>`}${h.drainedAt !== null && html`<span class="sub">drained: no new slots</span>`}${h.errors.length > 0 && html`<span class="sub" title="${h.errors.join('\n')}">${plural(h.errors.length, 'error')}</span>`}</td>
-<td>${timeCell(h.lastSeenAt, now)}</td>
+<td>${timeCell(t, h.lastSeenAt, now)}</td>
 <td><span class="${h.observedRevision < h.revision ? 'muted' : ''}">${h.observedRevision} / ${h.revision}</span></td>
 <td>${releaseCell(h)}</td>
 ${session?.role === 'admin' && html`<td>${hubActions(h, session)}</td>`}

@@ -77,7 +77,7 @@ export function consolePage(shell: Shell): SafeHtml {
 </head>
 <body>
 ${topBar(shell)}
-<main id="main">
+<main id="main" data-age-now="${t.t('age.now')}" data-age-min="${t.raw('age.min')}" data-age-h="${t.raw('age.h')}" data-age-d="${t.raw('age.d')}">
 <div id="live-status" class="notice notice-error" role="status" aria-live="polite" hidden></div>
 ${noticeBox(shell.notice)}
 ${shell.intro}

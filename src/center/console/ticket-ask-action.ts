@@ -24,8 +24,9 @@ export async function askRoutes(scope: FastifyInstance, services: ConsoleService
       await askAccess(services.ctx, ticket, readAskForm(request.body), `operator:${session.operator}`);
     } catch (error) {
       if (!(error instanceof KeyholeError) || !SAID.has(error.code)) throw error;
-      const parts = await ticketParts(services, ticket, session);
-      return sendPage(reply, consolePage({ ...parts, session, t: consoleTextFor(request), notice: { kind: 'error', text: `Not asked: ${error.message}.` } }), error.status);
+      const t = consoleTextFor(request);
+      const parts = await ticketParts(services, ticket, session, t);
+      return sendPage(reply, consolePage({ ...parts, session, t, notice: { kind: 'error', text: `Not asked: ${error.message}.` } }), error.status);
     }
     return reply.redirect(`/console/tickets/${ticket}`, 303);
   });

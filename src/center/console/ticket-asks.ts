@@ -10,6 +10,7 @@ import { html, type SafeHtml } from '../../web/html.ts';
 import { leaseLinks, reachUrls, timeCell } from './format.ts';
 import { csrfField } from './layout.ts';
 import type { Session } from './sessions.ts';
+import type { ConsoleText } from './text.ts';
 
 /** `web (80, 443), tcp 8080`, or `everything`. */
 export function servicesText(spec: ServiceSpec | undefined): string {
@@ -18,7 +19,7 @@ export function servicesText(spec: ServiceSpec | undefined): string {
 }
 
 /** The leases: device, address, what it admits, and the links that match (none for a service no URL opens). */
-export function leasesTable(t: TicketView): SafeHtml {
+export function leasesTable(w: ConsoleText, t: TicketView): SafeHtml {
   const open = isOpenState(t.state);
   if (t.leases.length === 0) return html`<p class="empty">No devices.</p>`;
   return html`<table aria-label="Leases">
@@ -28,7 +29,7 @@ export function leasesTable(t: TicketView): SafeHtml {
     return html`<tr data-device="${l.device}">
 <td class="device">${l.device}</td><td><code>${l.address}</code></td><td class="services">${servicesText(l.services)}</td>
 <td>${!open ? html`<span class="muted">released</span>` : urls.length === 0 ? html`<span class="muted">no link: use the address</span>`
-    : html`${leaseLinks(l.address, l.services)} <span class="sub mono">${urls.map((u) => u.label === 'ssh' ? `ssh ${l.address}` : u.url).join(' · ')}</span>`}</td>
+    : html`${leaseLinks(w, l.address, l.services)} <span class="sub mono">${urls.map((u) => u.label === 'ssh' ? `ssh ${l.address}` : u.url).join(' · ')}</span>`}</td>
 </tr>`;
   })}</tbody>
 </table>`;
@@ -37,15 +38,15 @@ export function leasesTable(t: TicketView): SafeHtml {
 const ASK_STATE = { pending: 'Waiting for the user', accepted: 'Accepted', refused: 'Refused' } as const;
 
 /** The asks with their state, and (while the ticket is open) the form to ask for more. */
-export function asksSection(t: TicketView, session: Session, now: number): SafeHtml {
+export function asksSection(w: ConsoleText, t: TicketView, session: Session, now: number): SafeHtml {
   const asks = t.asks ?? [];
   const open = isOpenState(t.state);
   if (asks.length === 0 && !open) return html``;
   return html`<section class="panel" aria-labelledby="asks-h"><h2 id="asks-h" class="panel-title">Asks for more access</h2>
 ${asks.length === 0 ? html`<p class="empty">None: the user granted what the leases show.</p>` : html`<table aria-label="Asks">
 <thead><tr><th scope="col">Asked</th><th scope="col">By</th><th scope="col">Device</th><th scope="col">Services</th><th scope="col">State</th></tr></thead>
-<tbody>${asks.map((a) => html`<tr data-ask="${a.ask}"><td>${timeCell(a.askedAt, now)}</td><td>${a.askedBy}</td><td class="device">${a.device}</td><td>${servicesText(a.services)}</td>
-<td><span class="badge ask-${a.state}">${ASK_STATE[a.state]}</span>${a.answeredAt !== null && html` ${timeCell(a.answeredAt, now)}`}</td></tr>`)}</tbody></table>`}
+<tbody>${asks.map((a) => html`<tr data-ask="${a.ask}"><td>${timeCell(w, a.askedAt, now)}</td><td>${a.askedBy}</td><td class="device">${a.device}</td><td>${servicesText(a.services)}</td>
+<td><span class="badge ask-${a.state}">${ASK_STATE[a.state]}</span>${a.answeredAt !== null && html` ${timeCell(w, a.answeredAt, now)}`}</td></tr>`)}</tbody></table>`}
 ${open && askForm(t, session)}
 </section>`;
 }

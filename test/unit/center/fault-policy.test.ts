@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeEnabled, takeToken, type FaultPolicy } from '../../../src/center/fault-policy.ts';
 import { incidentsRegion } from '../../../src/center/console/fleet-pages.ts';
+import { consoleText } from '../../../src/center/console/text.ts';
 
 const policy: FaultPolicy = { disabled: ['lan-flap'], perMinute: 6, cap: 10, reserve: 2 };
 
@@ -32,11 +33,11 @@ test('per-code enable: a listed code and `*` are off', () => {
 
 test('the console shows a storm as one row with its size, start and reasons; no incident, no table', () => {
   const now = Date.UTC(2026, 11, 1, 14, 30);
-  const text = incidentsRegion([{ code: 'wan-down', sites: 3412, reports: 3500, since: Date.UTC(2026, 11, 1, 14, 2), lastSeenAt: now, held: { rate: 3400, cap: 12 }, ticketsOpen: 30 }], now).text;
+  const text = incidentsRegion(consoleText('en'), [{ code: 'wan-down', sites: 3412, reports: 3500, since: Date.UTC(2026, 11, 1, 14, 2), lastSeenAt: now, held: { rate: 3400, cap: 12 }, ticketsOpen: 30 }], now).text;
   assert.equal(text.split('<tbody>')[1]?.match(/<tr>/g)?.length, 1);
   assert.match(text, /wan-down/);
   assert.match(text, /3,412 sites/);
   assert.match(text, /14:02/);
   assert.match(text, /rate: 3400, cap: 12/);
-  assert.equal(incidentsRegion([], now).text, '');
+  assert.equal(incidentsRegion(consoleText('en'), [], now).text, '');
 });
