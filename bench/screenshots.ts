@@ -1,11 +1,12 @@
-// `make screenshots`: the console's queue and a ticket, and a site's help page (form and live ticket), from a real loopback run.
+// `make screenshots`: the console's queue and a ticket, and a site's help page (form, live ticket with an operator's asks, job record, Japanese), from a real loopback run.
 //
 // Real `bin/keyhole` processes (center with its console, one hub, three sites with the dry-run data
 // plane) and Debian's chromium; the PNGs go to docs/.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { eventually } from '../test/support/eventually.ts';
-import { BrowserWorld, OPERATOR } from '../test/support/browser-world.ts';
+import type { Page } from 'playwright-core';
+import { BrowserWorld, OPERATOR, SITE_ADMIN_PASSWORD } from '../test/support/browser-world.ts';
 
 const DOCS = resolve(import.meta.dirname, '..', 'docs');
 const HOSTS = '127.0.0.1 localhost\n192.168.1.10 nas\n192.168.1.20 printer\n192.168.1.30 camera\n192.168.1.40 thermostat\n192.168.1.50 pos-terminal\n';
@@ -13,7 +14,7 @@ const SITES = ['clinic-shibuya', 'bakery-kobe', 'office-osaka'];
 
 type Ticket = { ticket: number; leases: { device: string; address: string }[] };
 
-async function seed(world: BrowserWorld): Promise<{ featured: Ticket; waiting: Ticket }> {
+async function seed(world: BrowserWorld): Promise<{ featured: Ticket; waiting: Ticket; done: Ticket }> {
   const [clinic, bakery, office] = SITES as [string, string, string];
   const featured = await world.request(clinic, { requester: 'Dr. Aiko Tanaka', devices: ['nas', 'printer'], urgency: 'high', phone: '+81 3 5555 0142', description: 'Patient records share on the NAS is read-only since this morning; the printer queue is stuck too.' });
   const pos = await world.request(bakery, { requester: 'Kenji Mori', level: 'admin', devices: ['gateway', 'pos-terminal'], urgency: 'high', phone: '+81 78 555 0199', description: 'Card terminal cannot reach the payment service.' });
@@ -38,10 +39,20 @@ async function seed(world: BrowserWorld): Promise<{ featured: Ticket; waiting: T
     { address: printer, lanAddress: '192.168.1.20', port: 631, at: at(0.7) },
     { address: printer, lanAddress: '192.168.1.20', port: 161, protocol: 'udp', at: at(0.9) },
   ], clinic);
+  // The operator asks for more: another device (web only) and more time; both wait for the user's consent on the help page.
+  await world.operatorPost(`/v1/tickets/${featured.ticket}/asks`, { device: 'camera', services: { services: ['web'], ports: [] } });
+  await world.operatorPost(`/v1/tickets/${featured.ticket}/extensions`, { byMs: 30 * 60_000 });
   // A ticket whose tunnel is not up yet: the hub is away.
   await world.stopHub();
   const waiting = await world.request(bakery, { requester: 'Emi Kato', devices: ['camera'], urgency: 'normal', phone: '+81 78 555 0123', description: 'Back-door camera offline after the power cut.' });
-  return { featured, waiting };
+  return { featured, waiting, done };
+}
+
+/** Signs the browser in as the gateway's administrator on `lan`: a request is shown only to the browser that sent it, or to the administrator. */
+async function signInAdmin(page: Page, lan: string): Promise<void> {
+  await page.goto(`${lan}/admin`);
+  await page.locator('input[name=password]').fill(SITE_ADMIN_PASSWORD);
+  await Promise.all([page.waitForURL(`${lan}/`), page.locator('form[action="/admin"] button[type=submit]').click()]);
 }
 
 async function main(): Promise<void> {
@@ -50,7 +61,7 @@ async function main(): Promise<void> {
   let ok = false;
   try {
     await world.start({ hosts: HOSTS, sites: SITES });
-    const { featured } = await seed(world);
+    const { featured, done } = await seed(world);
     const browser = await world.browser();
     const operator = await browser.newContext({ viewport: { width: 1440, height: 860 } });
     const page = await operator.newPage();
@@ -71,11 +82,24 @@ async function main(): Promise<void> {
     await help.locator('input[name=devices][value=nas]').check();
     await help.locator('input[name=devices][value=printer]').check();
     await help.screenshot({ path: join(DOCS, 'help-page.png'), fullPage: true });
-    await help.goto(`${world.lans.get(SITES[0] as string) ?? ''}/tickets/${featured.ticket}`);
+    const clinicLan = world.lans.get(SITES[0] as string) ?? '';
+    const officeLan = world.lans.get(SITES[2] as string) ?? '';
+    await signInAdmin(help, clinicLan);
+    await help.goto(`${clinicLan}/tickets/${featured.ticket}`);
     await help.locator('section', { hasText: 'Connections the center made' }).locator('tbody tr').nth(3).waitFor({ timeout: 10_000 });
     await help.screenshot({ path: join(DOCS, 'help-ticket.png'), fullPage: true });
+    await signInAdmin(help, officeLan);
+    await help.goto(`${officeLan}/records/${done.ticket}`);
+    await help.screenshot({ path: join(DOCS, 'help-record.png'), fullPage: true });
+
+    const japanese = await browser.newContext({ viewport: { width: 900, height: 1000 }, locale: 'ja-JP' });
+    const ja = await japanese.newPage();
+    await signInAdmin(ja, clinicLan);
+    await ja.goto(`${clinicLan}/tickets/${featured.ticket}`);
+    await ja.locator('html[lang=ja]').waitFor();
+    await ja.screenshot({ path: join(DOCS, 'help-ticket-ja.png'), fullPage: true });
     ok = true;
-    process.stdout.write(`screenshots written to ${DOCS}: console-queue.png console-ticket.png help-page.png help-ticket.png\n`);
+    process.stdout.write(`screenshots written to ${DOCS}: console-queue.png console-ticket.png help-page.png help-ticket.png help-record.png help-ticket-ja.png\n`);
   } finally {
     await world.stop(!ok);
   }
