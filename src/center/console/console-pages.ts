@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type Type from 'typebox';
 import { documentText, html, type SafeHtml } from '../../web/html.ts';
-import { OPEN_STATES, type OpenState } from '../../protocol/schemas/common.ts';
+import { isOpenState, OPEN_STATES, type OpenState } from '../../protocol/schemas/common.ts';
 import type { TicketListQuery } from '../../protocol/schemas/operator-api.ts';
 import { listAudit, listFaults, listHubs, listSites, poolView, siteLiveness } from '../views/fleet-views.ts';
 import { getTicket, listTickets } from '../views/ticket-views.ts';
@@ -19,6 +19,7 @@ import { POOL_RANGES, poolIntro, poolRegion } from './pool-page.ts';
 import { PAGE_SIZE, queueHref, queueIntro, queueRegion, type QueueModel } from './queue-view.ts';
 import type { Session } from './sessions.ts';
 import { ticketIntro, ticketRegion } from './ticket-view.ts';
+import { ticketRecord } from './ticket-record.ts';
 import { consoleTextFor, type ConsoleText } from './text.ts';
 import { DELIVERY_PAGE, webhooksIntro, webhooksRegion } from './webhooks-page.ts';
 import { listDeliveries, listWebhooks } from '../webhooks.ts';
@@ -55,7 +56,8 @@ export async function queueModel(services: ConsoleServices, query: Type.Static<t
 export async function ticketParts(services: ConsoleServices, ticket: number, session: Session, t: ConsoleText): Promise<Parts> {
   const { db } = services.ctx;
   const [view, history] = await Promise.all([getTicket(db, ticket), listAudit(db, { subject: `ticket:${ticket}`, limit: 50 })]);
-  const model = { ticket: view, history: history.reverse(), now: services.ctx.now(), session };
+  const record = isOpenState(view.state) ? null : await ticketRecord(db, ticket);
+  const model = { ticket: view, history: history.reverse(), now: services.ctx.now(), session, record };
   return { title: t.t('ticket.title', { ticket }), active: 'queue', intro: ticketIntro(t), region: ticketRegion({ ...model, t }), live: { src: `/console/fragments/tickets/${ticket}`, on: ['tickets'], ticket } };
 }
 

@@ -2,10 +2,12 @@
 import { html, type SafeHtml } from '../../web/html.ts';
 import { isOpenState } from '../../protocol/schemas/common.ts';
 import type { AuditEvent, TicketView } from '../../protocol/schemas/operator-api.ts';
+import type { SignedJobRecord } from '../../protocol/schemas/job-record.ts';
 import { levelBadge, stateBadge, timeCell, urgencyBadge } from './format.ts';
 import { csrfField } from './layout.ts';
 import type { Session } from './sessions.ts';
 import { asksSection, leasesTable } from './ticket-asks.ts';
+import { recordSection } from './ticket-record.ts';
 import type { ConsoleText } from './text.ts';
 
 export interface TicketModel {
@@ -14,6 +16,8 @@ export interface TicketModel {
   history: AuditEvent[];
   now: number;
   session: Session;
+  /** The job record of an ended ticket (null while open). */
+  record: SignedJobRecord | null;
 }
 
 function actions(w: ConsoleText, t: TicketView, session: Session): SafeHtml {
@@ -58,6 +62,7 @@ ${t.blocked !== undefined && html`<p class="blocked" role="status"><b>${w.t('tic
 <div>
 <section class="panel" aria-labelledby="leases-h"><h2 id="leases-h" class="panel-title">${w.t('ticket.leases')}</h2>${leasesTable(w, t)}</section>
 ${asksSection(w, t, model.session, model.now)}
+${recordSection(w, model.record)}
 <section class="panel" aria-labelledby="history-h"><h2 id="history-h" class="panel-title">${w.t('ticket.history')}</h2>${history(w, model.history, model.now)}</section>
 </div>
 </div>`;

@@ -118,6 +118,23 @@ export const en = {
   'ticket.col.address': 'Address',
   'ticket.col.reach': 'How to reach it',
   'ticket.released': 'released',
+  'record.title': 'Job record',
+  'record.what': 'Request',
+  'record.request': '{requester} for {devices}, {time}',
+  'record.consent': 'Consent',
+  'record.access': '{device}: {services}',
+  'record.ask': '{actor} asked for {device} ({services}) at {time}:',
+  'record.ask.pending': 'no answer',
+  'record.ask.accepted': 'accepted',
+  'record.ask.refused': 'refused',
+  'record.no-consent': 'No device was opened.',
+  'record.operators': 'Operators',
+  'record.no-operator': 'No operator worked on it.',
+  'record.started': 'started by {actor} at {time}',
+  'record.end': 'How it ended',
+  'record.ended': '{state} at {time}',
+  'record.signed': 'Signed with',
+  'record.download': 'Download the signed record (JSON)',
 } as const;
 
 export type ConsoleKey = keyof typeof en;
