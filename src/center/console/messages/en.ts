@@ -118,6 +118,22 @@ export const en = {
   'ticket.col.address': 'Address',
   'ticket.col.reach': 'How to reach it',
   'ticket.released': 'released',
+  'ticket.col.services': 'Services',
+  'ticket.no-link': 'no link: use the address',
+  'services.all': 'everything',
+  'ask.state.pending': 'Waiting for the user',
+  'ask.state.accepted': 'Accepted',
+  'ask.state.refused': 'Refused',
+  'ask.heading': 'Asks for more access',
+  'ask.none': 'None: the user granted what the leases show.',
+  'ask.label': 'Asks',
+  'ask.col.asked': 'Asked',
+  'ask.col.by': 'By',
+  'ask.col.state': 'State',
+  'ask.form.lead': 'The user sees the ask on the help page; nothing opens until they accept it.',
+  'ask.form.ports': 'Ports',
+  'ask.form.submit': 'Ask for more',
+  'ask.refused': 'Not asked: {reason}.',
 } as const;
 
 export type ConsoleKey = keyof typeof en;
