@@ -188,6 +188,18 @@ export const en = {
   'hubs.healthy': 'healthy',
   'hubs.silent': 'not heard from',
   'hubs.drained': 'drained: no new slots',
+  'auth.session-ended': 'Your session has ended, so this form cannot be accepted. Log in again, then repeat what you did.',
+  'auth.csrf-bad': 'This form is missing its security token or the token is out of date, so it was refused. Go back, reload the page and try again.',
+  'auth.wrong': 'Wrong operator name or password.',
+  'auth.logged-out': 'You are logged out.',
+  'fleet.done.revoked': 'Site {site} revoked; {n} open ticket(s) ended. Its calls are refused until an admin approves it.',
+  'fleet.done.deleted': 'Site {site} deleted with {n} closed ticket(s); its history stays in the audit log.',
+  'fleet.done.approved': 'Site {site} may enroll again with this one-time token (shown once, valid 24 h; give it to the site as --enroll-token-file): {token}',
+  'fleet.done.drained': 'Hub {hub} is now drained: it takes no new slot and keeps serving its tickets.',
+  'fleet.done.drained.already': 'Hub {hub} was already drained: it takes no new slot and keeps serving its tickets.',
+  'fleet.done.undrained': 'Hub {hub} is now back in service.',
+  'fleet.done.undrained.already': 'Hub {hub} was already back in service.',
+  'fleet.done.removed': 'Hub {hub} removed; its token no longer works.',
 } as const;
 
 export type ConsoleKey = keyof typeof en;
