@@ -200,6 +200,11 @@ export const en = {
   'fleet.done.undrained': 'Hub {hub} is now back in service.',
   'fleet.done.undrained.already': 'Hub {hub} was already back in service.',
   'fleet.done.removed': 'Hub {hub} removed; its token no longer works.',
+  'live.refused': 'The center refused to refresh this page (HTTP {status}); what you see may be out of date.',
+  'live.unreachable': 'The center cannot be reached; what you see may be out of date. Retrying…',
+  'live.paused': 'Live updates paused: the center cannot be reached. Retrying…',
+  'live.ended': 'Your session has ended.',
+  'live.login': 'Log in again',
 } as const;
 
 export type ConsoleKey = keyof typeof en;

@@ -202,4 +202,9 @@ export const ja: Catalogue<ConsoleKey> = {
   'fleet.done.undrained': 'ハブ {hub} を運用に戻しました。',
   'fleet.done.undrained.already': 'ハブ {hub} はすでに運用中です。',
   'fleet.done.removed': 'ハブ {hub} を取り外しました。このハブのトークンは使えなくなりました。',
+  'live.refused': 'センターがこのページの更新を拒否しました (HTTP {status})。表示が古い可能性があります。',
+  'live.unreachable': 'センターに接続できません。表示が古い可能性があります。再試行しています…',
+  'live.paused': 'ライブ更新を一時停止しています：センターに接続できません。再試行しています…',
+  'live.ended': 'セッションが終了しました。',
+  'live.login': 'もう一度ログインする',
 };
