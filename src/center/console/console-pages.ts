@@ -114,11 +114,11 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
     const range = (request.query as Type.Static<typeof PoolQuery>).range ?? '24h';
     const now = ctx.now();
     const [pool, samples] = await Promise.all([poolView(ctx.db, ctx.config), poolSamples(ctx.db, now - POOL_RANGES[range], now)]);
-    return { title: 'Pool', active: 'pool', intro: poolIntro(range), region: poolRegion({ pool, samples, range, now }), live: { src: `/console/fragments/pool?range=${range}`, on: ['pool', 'hubs'] } };
+    return { title: consoleTextFor(request).t('nav.pool'), active: 'pool', intro: poolIntro(consoleTextFor(request), range), region: poolRegion({ t: consoleTextFor(request), pool, samples, range, now }), live: { src: `/console/fragments/pool?range=${range}`, on: ['pool', 'hubs'] } };
   });
   both('/webhooks', 'webhooks', {}, async (request) => {
     const [hooks, deliveries] = await Promise.all([listWebhooks(ctx.db), listDeliveries(ctx.db, DELIVERY_PAGE)]);
-    return { title: 'Webhooks', active: 'webhooks', intro: webhooksIntro(), region: webhooksRegion({ t: consoleTextFor(request), hooks, deliveries, now: ctx.now() }), live: { src: '/console/fragments/webhooks', on: ['tickets'] } };
+    return { title: consoleTextFor(request).t('nav.webhooks'), active: 'webhooks', intro: webhooksIntro(consoleTextFor(request)), region: webhooksRegion({ t: consoleTextFor(request), hooks, deliveries, now: ctx.now() }), live: { src: '/console/fragments/webhooks', on: ['tickets'] } };
   });
   both('/audit', 'audit', { querystring: AuditPageQuery }, async (request) => {
     const query = request.query as Type.Static<typeof AuditPageQuery>;
@@ -128,6 +128,6 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
     // Only the newest page follows the feed; an older page stays as it is.
     const on: LiveKey[] = ['tickets', 'sites', 'hubs', 'pool', 'faults'];
     const live = before === null ? { live: { src: auditHref(null, subject, true), on } } : {};
-    return { title: 'Audit log', active: 'audit', intro: auditIntro(subject), region: auditRegion({ t: consoleTextFor(request), events, before, subject, now: ctx.now() }), ...live };
+    return { title: consoleTextFor(request).t('nav.audit'), active: 'audit', intro: auditIntro(consoleTextFor(request), subject), region: auditRegion({ t: consoleTextFor(request), events, before, subject, now: ctx.now() }), ...live };
   });
 }
