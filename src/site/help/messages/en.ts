@@ -119,6 +119,11 @@ export const en = {
   'live.offline': 'This gateway cannot be reached right now; the page may be out of date. Retrying…',
   'live.lost': 'Lost contact with this gateway; retrying…',
   'page.wrong-host': 'This page answers only at this gateway\'s own address or name. Open it by the gateway\'s address.',
+  'services.title': 'What the center may use on {device}:',
+  'services.all': 'Everything',
+  'services.some': 'Only these:',
+  'services.ports': 'Other ports',
+  'services.ports.hint': '(e.g. 8080, udp/554)',
 } as const;
 
 export type HelpKey = keyof typeof en;

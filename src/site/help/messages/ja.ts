@@ -121,4 +121,9 @@ export const ja: Catalogue<HelpKey> = {
   'live.offline': '現在、このゲートウェイに接続できません。表示が古い可能性があります。再試行しています…',
   'live.lost': 'このゲートウェイとの接続が切れました。再試行しています…',
   'page.wrong-host': 'このページは、このゲートウェイ自身のアドレスまたは名前でのみ表示できます。ゲートウェイのアドレスで開いてください。',
+  'services.title': '{device} でセンターが使用できるもの：',
+  'services.all': 'すべて',
+  'services.some': '次のものだけ：',
+  'services.ports': 'その他のポート',
+  'services.ports.hint': '（例：8080, udp/554）',
 };
