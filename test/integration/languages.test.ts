@@ -94,4 +94,37 @@ describe('languages on the help page and the console', { timeout: 120_000 }, () 
     assert.equal(langOf(english.text), 'en');
     assert.match(english.text, /Log in to keyhole/);
   });
+  /** The page's visible words and attribute labels (tags, scripts and styles stripped). */
+  const words = (page: string): string => page.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/g, ' ')
+    .replace(/(?:aria-label|title|placeholder)="([^"]*)"/g, ' $1 ').replace(/<[^>]*>/g, ' ');
+  const ENGLISH = ['Sites', 'Public address', 'Enrolled', 'Last seen', 'Open tickets', 'Tunnel handshake', 'online', 'offline', 'in sync',
+    'converging', 'streaming', 'Version', 'protocol', 'Lifecycle', 'Revoke', 'Delete', 'Every enrolled', 'Ticket', 'Device', 'Address',
+    'Services', 'How to reach', 'Asks for more', 'Ask for more', 'Ports', 'everything', 'Waiting for', 'Leases', 'History', 'released',
+    'no link', 'Refused', 'None'];
+  const leftovers = (page: string): string[] => ENGLISH.filter((w) => new RegExp(`\\b${w}\\b`).test(words(page)));
+
+  check('the console\'s sites page and a ticket page in Japanese have no English words left', async () => {
+    await world.addOperator('yui', 'a long enough password');
+    const form = await get(`${world.console}/console/login`);
+    const login = (form.cookies.find((c) => c.startsWith('keyhole_login=')) ?? '').split(';')[0] ?? '';
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1] ?? '';
+    const answer = await fetch(`${world.console}/console/login`, { method: 'POST', redirect: 'manual', headers: { cookie: login, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, name: 'yui', password: 'a long enough password', next: '/console/' }).toString() });
+    const session = (answer.headers.getSetCookie().find((c) => c.startsWith('keyhole_session=')) ?? '').split(';')[0] ?? '';
+    assert.notEqual(session, '', `login: ${answer.status}`);
+    const { ticket } = await world.request('site1', { devices: ['printer'], requester: 'ann' });
+    const cookie = `${session}; lang=ja`;
+    const sites = await get(`${world.console}/console/sites`, { cookie });
+    assert.equal(sites.status, 200);
+    assert.equal(langOf(sites.text), 'ja');
+    assert.match(sites.text, /登録済みのすべてのお客様ゲートウェイです/);
+    assert.deepEqual(leftovers(sites.text), []);
+    const page = await get(`${world.console}/console/tickets/${ticket}`, { cookie });
+    assert.equal(page.status, 200);
+    assert.match(page.text, /追加アクセスの依頼/);
+    assert.deepEqual(leftovers(page.text), []);
+    const english = await get(`${world.console}/console/sites`, { cookie: `${session}; lang=en` });
+    assert.match(english.text, /Every enrolled customer gateway\./);
+    assert.ok(leftovers(english.text).includes('Public address'), 'the check sees English when it is there');
+  });
 });

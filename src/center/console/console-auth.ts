@@ -49,7 +49,7 @@ export async function sessionGuard(app: FastifyInstance, services: ConsoleServic
     if (request.consoleSession !== null || request.routeOptions.config.public === true) return;
     if (request.headers[LIVE_HEADER] !== undefined) return reply.status(401).type('text/plain').send('your session has ended');
     if (request.method === 'GET') return reply.redirect(`/console/login?next=${encodeURIComponent(request.url)}`, 303);
-    throw new KeyholeError('CSRF_BAD', 'Your session has ended, so this form cannot be accepted. Log in again, then repeat what you did.');
+    throw new KeyholeError('CSRF_BAD', consoleTextFor(request).t('auth.session-ended'));
   });
   app.addHook('preValidation', async (request) => {
     if (request.method !== 'POST') return;
@@ -58,7 +58,7 @@ export async function sessionGuard(app: FastifyInstance, services: ConsoleServic
     const ok = request.routeOptions.url === '/console/login'
       ? csrfValid(key, loginBinding(request.cookies[LOGIN_COOKIE]), token)
       : request.consoleSession !== null && await services.sessions.csrfValid(request.consoleSession, token);
-    if (!ok) throw new KeyholeError('CSRF_BAD', 'This form is missing its security token or the token is out of date, so it was refused. Go back, reload the page and try again.');
+    if (!ok) throw new KeyholeError('CSRF_BAD', consoleTextFor(request).t('auth.csrf-bad'));
   });
 }
 
@@ -104,7 +104,7 @@ export async function authRoutes(scope: FastifyInstance, services: ConsoleServic
     const operator = name === '' || password === '' ? null : await checkLogin(ctx.db, name.trim(), password);
     if (operator === null) {
       request.log.warn({ ip: request.ip, component: 'console' }, 'console login refused');
-      return showLogin(services, request, reply, { name, next, notice: { kind: 'error', text: 'Wrong operator name or password.' } }, 401);
+      return showLogin(services, request, reply, { name, next, notice: { kind: 'error', text: consoleTextFor(request).t('auth.wrong') } }, 401);
     }
     await limiter.succeed(attempt);
     const session = await sessions.create(operator);
@@ -121,7 +121,7 @@ export async function authRoutes(scope: FastifyInstance, services: ConsoleServic
       await audit(ctx.db, ctx.now(), { actor: `operator:${session.operator}`, action: 'operator.logout', subject: `operator:${session.operator}` });
     }
     reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
-    return showLogin(services, request, reply, { name: '', next: '/console/', notice: { kind: 'ok', text: 'You are logged out.' } });
+    return showLogin(services, request, reply, { name: '', next: '/console/', notice: { kind: 'ok', text: consoleTextFor(request).t('auth.logged-out') } });
   });
 }
 

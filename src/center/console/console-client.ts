@@ -18,6 +18,11 @@ function ageText(at: number): string {
   return say('ageD', Math.floor(seconds / 86_400));
 }
 
+/** A live notice in the page's language: the texts come from <main data-live-…> (English if missing). */
+function word(key: string, fallback: string, status = 0): string {
+  return (document.getElementById('main')?.dataset[key] ?? fallback).replace('{status}', String(status));
+}
+
 function updateAges(): void {
   document.querySelectorAll<HTMLElement>('.age[data-at]').forEach((el) => { el.textContent = ageText(Number(el.dataset['at'])); });
 }
@@ -49,13 +54,13 @@ async function refreshRegion(live: HTMLElement, changed: number[]): Promise<'don
   try {
     const response = await fetch(live.dataset['liveSrc'] ?? '', { headers: { 'x-keyhole-live': '1' }, credentials: 'same-origin', cache: 'no-store' });
     if (response.status === 401) return 'ended';
-    if (!response.ok) { say(`The center refused to refresh this page (HTTP ${response.status}); what you see may be out of date.`); return 'failed'; }
+    if (!response.ok) { say(word('liveRefused', 'The center refused to refresh this page (HTTP {status}); what you see may be out of date.', response.status)); return 'failed'; }
     live.innerHTML = await response.text();
     for (const id of changed) live.querySelectorAll(`[data-ticket="${id}"]`).forEach((row) => { row.classList.add('flash'); });
     updateAges();
     return 'done';
   } catch {
-    say('The center cannot be reached; what you see may be out of date. Retrying…');
+    say(word('liveUnreachable', 'The center cannot be reached; what you see may be out of date. Retrying…'));
     return 'failed';
   }
 }
@@ -63,7 +68,7 @@ async function refreshRegion(live: HTMLElement, changed: number[]): Promise<'don
 /** Subscribes to the feed and keeps the live region current. */
 function followFeed(live: HTMLElement): void {
   const dot = document.getElementById('live-dot');
-  const loginLink = { href: `/console/login?next=${encodeURIComponent(location.pathname + location.search)}`, label: 'Log in again' };
+  const loginLink = { href: `/console/login?next=${encodeURIComponent(location.pathname + location.search)}`, label: word('liveLogin', 'Log in again') };
   const source = new EventSource('/v1/events');
   let pending: number[] = [];
   let timer: number | undefined;
@@ -79,7 +84,7 @@ function followFeed(live: HTMLElement): void {
     busy = false;
     if (outcome === 'busy') { pending.push(...changed); timer = window.setTimeout(() => { void run(); }, 1000); }
     if (outcome === 'done' && !lostContact) say(null);
-    if (outcome === 'ended') { ended = true; source.close(); if (dot !== null) dot.hidden = true; say('Your session has ended.', loginLink); }
+    if (outcome === 'ended') { ended = true; source.close(); if (dot !== null) dot.hidden = true; say(word('liveEnded', 'Your session has ended.'), loginLink); }
   };
   const schedule = (tickets: number[]): void => {
     pending.push(...tickets);
@@ -97,7 +102,7 @@ function followFeed(live: HTMLElement): void {
     lostContact = true;
     // A refused stream (the session ended?) is not retried by the browser: a refresh finds out why.
     if (source.readyState === EventSource.CLOSED) { void run(); return; }
-    say('Live updates paused: the center cannot be reached. Retrying…');
+    say(word('livePaused', 'Live updates paused: the center cannot be reached. Retrying…'));
   });
   source.addEventListener('change', (event) => {
     try {
@@ -117,6 +122,6 @@ export function consoleClient(): void {
 
 /** The script as served: the functions' own source, then the call that starts them. */
 export function consoleScript(): string {
-  const parts = [ageText, updateAges, say, relevant, refreshRegion, followFeed, consoleClient];
+  const parts = [ageText, word, updateAges, say, relevant, refreshRegion, followFeed, consoleClient];
   return `"use strict";\n${parts.map((f) => f.toString()).join('\n')}\nconsoleClient();\n`;
 }

@@ -65,21 +65,21 @@ export async function ticketParts(services: ConsoleServices, ticket: number, ses
 export async function sitesParts({ ctx }: ConsoleServices, session: Session, t: ConsoleText, after: string | null = null): Promise<Parts> {
   const page = cutPage(await listSites(ctx.db, siteLiveness(ctx), { limit: FLEET_PAGE + 1, ...(after === null ? {} : { after }) }), FLEET_PAGE, (s) => s.site);
   const region = html`${sitesRegion(t, page.rows, ctx.now(), session)}${cursorPager('/console/sites', 'after', after !== null, page.next)}`;
-  return { title: 'Sites', active: 'sites', intro: sitesIntro(), region, live: { src: cursorHref('/console/fragments/sites', 'after', after), on: ['sites', 'tickets', 'faults'] } };
+  return { title: t.t('nav.sites'), active: 'sites', intro: sitesIntro(t), region, live: { src: cursorHref('/console/fragments/sites', 'after', after), on: ['sites', 'tickets', 'faults'] } };
 }
 
 /** The hubs page, one page of hubs after `after` (admins also get its lifecycle buttons). */
 export async function hubsParts({ ctx }: ConsoleServices, session: Session, t: ConsoleText, after: string | null = null): Promise<Parts> {
   const page = cutPage(await listHubs(ctx.db, ctx.config, ctx.now(), { limit: FLEET_PAGE + 1, ...(after === null ? {} : { after }) }), FLEET_PAGE, (h) => h.hub);
   const region = html`${hubsRegion(t, page.rows, ctx.now(), session)}${cursorPager('/console/hubs', 'after', after !== null, page.next)}`;
-  return { title: 'Hubs', active: 'hubs', intro: hubsIntro(), region, live: { src: cursorHref('/console/fragments/hubs', 'after', after), on: ['hubs', 'pool'] } };
+  return { title: t.t('nav.hubs'), active: 'hubs', intro: hubsIntro(t), region, live: { src: cursorHref('/console/fragments/hubs', 'after', after), on: ['hubs', 'pool'] } };
 }
 
 /** The faults page: open incidents, then one page of faults below the id `before`. */
 async function faultsParts({ ctx }: ConsoleServices, before: number | null, t: ConsoleText): Promise<Parts> {
   const page = cutPage(await listFaults(ctx.db, { limit: FLEET_PAGE + 1, ...(before === null ? {} : { before }) }), FLEET_PAGE, (f) => f.fault);
   const region = html`${incidentsRegion(t, await listIncidents(ctx.db), ctx.now())}${faultsRegion(t, page.rows, ctx.now())}${cursorPager('/console/faults', 'before', before !== null, page.next)}`;
-  return { title: 'Faults', active: 'faults', intro: faultsIntro(), region, live: { src: cursorHref('/console/fragments/faults', 'before', before === null ? null : String(before)), on: ['faults'] } };
+  return { title: t.t('nav.faults'), active: 'faults', intro: faultsIntro(t), region, live: { src: cursorHref('/console/fragments/faults', 'before', before === null ? null : String(before)), on: ['faults'] } };
 }
 
 export async function pageRoutes(scope: FastifyInstance, services: ConsoleServices): Promise<void> {
@@ -116,11 +116,11 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
     const range = (request.query as Type.Static<typeof PoolQuery>).range ?? '24h';
     const now = ctx.now();
     const [pool, samples] = await Promise.all([poolView(ctx.db, ctx.config), poolSamples(ctx.db, now - POOL_RANGES[range], now)]);
-    return { title: 'Pool', active: 'pool', intro: poolIntro(range), region: poolRegion({ pool, samples, range, now }), live: { src: `/console/fragments/pool?range=${range}`, on: ['pool', 'hubs'] } };
+    return { title: consoleTextFor(request).t('nav.pool'), active: 'pool', intro: poolIntro(consoleTextFor(request), range), region: poolRegion({ t: consoleTextFor(request), pool, samples, range, now }), live: { src: `/console/fragments/pool?range=${range}`, on: ['pool', 'hubs'] } };
   });
   both('/webhooks', 'webhooks', {}, async (request) => {
     const [hooks, deliveries] = await Promise.all([listWebhooks(ctx.db), listDeliveries(ctx.db, DELIVERY_PAGE)]);
-    return { title: 'Webhooks', active: 'webhooks', intro: webhooksIntro(), region: webhooksRegion({ t: consoleTextFor(request), hooks, deliveries, now: ctx.now() }), live: { src: '/console/fragments/webhooks', on: ['tickets'] } };
+    return { title: consoleTextFor(request).t('nav.webhooks'), active: 'webhooks', intro: webhooksIntro(consoleTextFor(request)), region: webhooksRegion({ t: consoleTextFor(request), hooks, deliveries, now: ctx.now() }), live: { src: '/console/fragments/webhooks', on: ['tickets'] } };
   });
   both('/audit', 'audit', { querystring: AuditPageQuery }, async (request) => {
     const query = request.query as Type.Static<typeof AuditPageQuery>;
@@ -130,6 +130,6 @@ export async function pageRoutes(scope: FastifyInstance, services: ConsoleServic
     // Only the newest page follows the feed; an older page stays as it is.
     const on: LiveKey[] = ['tickets', 'sites', 'hubs', 'pool', 'faults'];
     const live = before === null ? { live: { src: auditHref(null, subject, true), on } } : {};
-    return { title: 'Audit log', active: 'audit', intro: auditIntro(subject), region: auditRegion({ t: consoleTextFor(request), events, before, subject, now: ctx.now() }), ...live };
+    return { title: consoleTextFor(request).t('nav.audit'), active: 'audit', intro: auditIntro(consoleTextFor(request), subject), region: auditRegion({ t: consoleTextFor(request), events, before, subject, now: ctx.now() }), ...live };
   });
 }

@@ -36,7 +36,7 @@ async function perform(services: ConsoleServices, request: FastifyRequest, reply
     notice = { kind: 'ok', text: await act(`operator:${session.operator}`) };
   } catch (error) {
     if (!(error instanceof KeyholeError) || !SAID.has(error.code)) throw error;
-    notice = { kind: 'error', text: `Refused: ${error.message}.` };
+    notice = { kind: 'error', text: consoleTextFor(request).t('action.refused', { reason: error.message }) };
     status = error.status;
   }
   const parts = page === 'sites' ? await sitesParts(services, session, consoleTextFor(request)) : await hubsParts(services, session, consoleTextFor(request));
@@ -50,25 +50,25 @@ export async function fleetActionRoutes(scope: FastifyInstance, services: Consol
   const hub = { config, schema: { params: HubParams, body: ActionForm } };
   app.post('/sites/:site/revoke', site, async (request, reply) => perform(services, request, reply, 'sites', async (actor) => {
     const revoked = await revokeSite(ctx, request.params.site, actor, request.body.reason?.trim() || null);
-    return `Site ${revoked.site} revoked; ${revoked.ticketsEnded.length} open ticket(s) ended. Its calls are refused until an admin approves it.`;
+    return consoleTextFor(request).t('fleet.done.revoked', { site: revoked.site, n: revoked.ticketsEnded.length });
   }));
   app.post('/sites/:site/delete', site, async (request, reply) => perform(services, request, reply, 'sites', async (actor) => {
     const deleted = await deleteSite(ctx, request.params.site, actor);
-    return `Site ${deleted.site} deleted with ${deleted.ticketsRemoved} closed ticket(s); its history stays in the audit log.`;
+    return consoleTextFor(request).t('fleet.done.deleted', { site: deleted.site, n: deleted.ticketsRemoved });
   }));
   app.post('/sites/:site/approve', site, async (request, reply) => perform(services, request, reply, 'sites', async (actor) => {
     const issued = await approveSite(ctx, request.params.site, DEFAULT_TOKEN_TTL_MS, actor);
-    return `Site ${issued.site} may enroll again with this one-time token (shown once, valid 24 h; give it to the site as --enroll-token-file): ${issued.token}`;
+    return consoleTextFor(request).t('fleet.done.approved', { site: issued.site, token: issued.token });
   }));
   const drain = (path: string, drained: boolean) => app.post(path, hub, async (request, reply) => perform(services, request, reply, 'hubs', async (actor) => {
     const changed = await setHubDrained(ctx, request.params.hub, drained, actor);
-    const what = drained ? 'drained: it takes no new slot and keeps serving its tickets' : 'back in service';
-    return `Hub ${request.params.hub} ${changed ? 'is now' : 'was already'} ${what}.`;
+    const key = drained ? (changed ? 'fleet.done.drained' : 'fleet.done.drained.already') : (changed ? 'fleet.done.undrained' : 'fleet.done.undrained.already');
+    return consoleTextFor(request).t(key, { hub: request.params.hub });
   }));
   drain('/hubs/:hub/drain', true);
   drain('/hubs/:hub/undrain', false);
   app.post('/hubs/:hub/remove', hub, async (request, reply) => perform(services, request, reply, 'hubs', async (actor) => {
     await removeHub(ctx, request.params.hub, actor);
-    return `Hub ${request.params.hub} removed; its token no longer works.`;
+    return consoleTextFor(request).t('fleet.done.removed', { hub: request.params.hub });
   }));
 }

@@ -77,7 +77,8 @@ export function consolePage(shell: Shell): SafeHtml {
 </head>
 <body>
 ${topBar(shell)}
-<main id="main" data-age-now="${t.t('age.now')}" data-age-min="${t.raw('age.min')}" data-age-h="${t.raw('age.h')}" data-age-d="${t.raw('age.d')}">
+<main id="main" data-age-now="${t.t('age.now')}" data-age-min="${t.raw('age.min')}" data-age-h="${t.raw('age.h')}" data-age-d="${t.raw('age.d')}"
+ data-live-refused="${t.raw('live.refused')}" data-live-unreachable="${t.t('live.unreachable')}" data-live-paused="${t.t('live.paused')}" data-live-ended="${t.t('live.ended')}" data-live-login="${t.t('live.login')}">
 <div id="live-status" class="notice notice-error" role="status" aria-live="polite" hidden></div>
 ${noticeBox(shell.notice)}
 ${shell.intro}

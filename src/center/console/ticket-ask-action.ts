@@ -26,7 +26,7 @@ export async function askRoutes(scope: FastifyInstance, services: ConsoleService
       if (!(error instanceof KeyholeError) || !SAID.has(error.code)) throw error;
       const t = consoleTextFor(request);
       const parts = await ticketParts(services, ticket, session, t);
-      return sendPage(reply, consolePage({ ...parts, session, t, notice: { kind: 'error', text: `Not asked: ${error.message}.` } }), error.status);
+      return sendPage(reply, consolePage({ ...parts, session, t, notice: { kind: 'error', text: t.t('ask.refused', { reason: error.message }) } }), error.status);
     }
     return reply.redirect(`/console/tickets/${ticket}`, 303);
   });

@@ -13,54 +13,54 @@ import type { Session } from './sessions.ts';
 import type { ConsoleText } from './text.ts';
 
 /** `web (80, 443), tcp 8080`, or `everything`. */
-export function servicesText(spec: ServiceSpec | undefined): string {
-  if (spec === undefined || spec === 'all') return 'everything';
+export function servicesText(w: ConsoleText, spec: ServiceSpec | undefined): string {
+  if (spec === undefined || spec === 'all') return w.t('services.all');
   return [...spec.services.map((s) => SERVICE_LABELS[s]), ...spec.ports.map((p) => `${p.proto} ${p.port}`)].join(', ');
 }
 
 /** The leases: device, address, what it admits, and the links that match (none for a service no URL opens). */
 export function leasesTable(w: ConsoleText, t: TicketView): SafeHtml {
   const open = isOpenState(t.state);
-  if (t.leases.length === 0) return html`<p class="empty">No devices.</p>`;
-  return html`<table aria-label="Leases">
-<thead><tr><th scope="col">Device</th><th scope="col">Address</th><th scope="col">Services</th><th scope="col">How to reach it</th></tr></thead>
+  if (t.leases.length === 0) return html`<p class="empty">${w.t('ticket.no-devices')}</p>`;
+  return html`<table aria-label="${w.t('ticket.leases')}">
+<thead><tr><th scope="col">${w.t('ticket.col.device')}</th><th scope="col">${w.t('ticket.col.address')}</th><th scope="col">${w.t('ticket.col.services')}</th><th scope="col">${w.t('ticket.col.reach')}</th></tr></thead>
 <tbody>${t.leases.map((l) => {
     const urls = reachUrls(l.address, l.services);
     return html`<tr data-device="${l.device}">
-<td class="device">${l.device}</td><td><code>${l.address}</code></td><td class="services">${servicesText(l.services)}</td>
-<td>${!open ? html`<span class="muted">released</span>` : urls.length === 0 ? html`<span class="muted">no link: use the address</span>`
+<td class="device">${l.device}</td><td><code>${l.address}</code></td><td class="services">${servicesText(w, l.services)}</td>
+<td>${!open ? html`<span class="muted">${w.t('ticket.released')}</span>` : urls.length === 0 ? html`<span class="muted">${w.t('ticket.no-link')}</span>`
     : html`${leaseLinks(w, l.address, l.services)} <span class="sub mono">${urls.map((u) => u.label === 'ssh' ? `ssh ${l.address}` : u.url).join(' · ')}</span>`}</td>
 </tr>`;
   })}</tbody>
 </table>`;
 }
 
-const ASK_STATE = { pending: 'Waiting for the user', accepted: 'Accepted', refused: 'Refused' } as const;
+const ASK_STATE = { pending: 'ask.state.pending', accepted: 'ask.state.accepted', refused: 'ask.state.refused' } as const;
 
 /** The asks with their state, and (while the ticket is open) the form to ask for more. */
 export function asksSection(w: ConsoleText, t: TicketView, session: Session, now: number): SafeHtml {
   const asks = t.asks ?? [];
   const open = isOpenState(t.state);
   if (asks.length === 0 && !open) return html``;
-  return html`<section class="panel" aria-labelledby="asks-h"><h2 id="asks-h" class="panel-title">Asks for more access</h2>
-${asks.length === 0 ? html`<p class="empty">None: the user granted what the leases show.</p>` : html`<table aria-label="Asks">
-<thead><tr><th scope="col">Asked</th><th scope="col">By</th><th scope="col">Device</th><th scope="col">Services</th><th scope="col">State</th></tr></thead>
-<tbody>${asks.map((a) => html`<tr data-ask="${a.ask}"><td>${timeCell(w, a.askedAt, now)}</td><td>${a.askedBy}</td><td class="device">${a.device}</td><td>${servicesText(a.services)}</td>
-<td><span class="badge ask-${a.state}">${ASK_STATE[a.state]}</span>${a.answeredAt !== null && html` ${timeCell(w, a.answeredAt, now)}`}</td></tr>`)}</tbody></table>`}
-${open && askForm(t, session)}
+  return html`<section class="panel" aria-labelledby="asks-h"><h2 id="asks-h" class="panel-title">${w.t('ask.heading')}</h2>
+${asks.length === 0 ? html`<p class="empty">${w.t('ask.none')}</p>` : html`<table aria-label="${w.t('ask.label')}">
+<thead><tr><th scope="col">${w.t('ask.col.asked')}</th><th scope="col">${w.t('ask.col.by')}</th><th scope="col">${w.t('ticket.col.device')}</th><th scope="col">${w.t('ticket.col.services')}</th><th scope="col">${w.t('ask.col.state')}</th></tr></thead>
+<tbody>${asks.map((a) => html`<tr data-ask="${a.ask}"><td>${timeCell(w, a.askedAt, now)}</td><td>${a.askedBy}</td><td class="device">${a.device}</td><td>${servicesText(w, a.services)}</td>
+<td><span class="badge ask-${a.state}">${w.t(ASK_STATE[a.state])}</span>${a.answeredAt !== null && html` ${timeCell(w, a.answeredAt, now)}`}</td></tr>`)}</tbody></table>`}
+${open && askForm(w, t, session)}
 </section>`;
 }
 
-function askForm(t: TicketView, session: Session): SafeHtml {
+function askForm(w: ConsoleText, t: TicketView, session: Session): SafeHtml {
   const list = `ask-devices-${t.ticket}`;
   return html`<form method="post" action="/console/tickets/${t.ticket}/asks" class="ask-form">${csrfField(session)}
-<p class="sub">The user sees the ask on the help page; nothing opens until they accept it.</p>
-<label for="ask-device">Device</label> <input id="ask-device" name="device" type="text" maxlength="253" list="${list}" required size="16">
+<p class="sub">${w.t('ask.form.lead')}</p>
+<label for="ask-device">${w.t('ticket.col.device')}</label> <input id="ask-device" name="device" type="text" maxlength="253" list="${list}" required size="16">
 <datalist id="${list}">${t.devices.map((d) => html`<option value="${d}">`)}${t.level === 'admin' && !t.devices.includes(GATEWAY_DEVICE) && html`<option value="${GATEWAY_DEVICE}">`}</datalist>
-<fieldset class="ask-services"><legend>Services</legend>${SERVICE_NAMES.map((name) => html`<label class="choice"><input type="checkbox" name="services" value="${name}"> ${SERVICE_LABELS[name]}</label>`)}
-<label class="choice"><input type="checkbox" name="services" value="all"> everything</label>
-<label for="ask-ports">Ports</label> <input id="ask-ports" name="ports" type="text" maxlength="300" placeholder="8080, udp/554" size="14"></fieldset>
-<button type="submit">Ask for more</button></form>`;
+<fieldset class="ask-services"><legend>${w.t('ticket.col.services')}</legend>${SERVICE_NAMES.map((name) => html`<label class="choice"><input type="checkbox" name="services" value="${name}"> ${SERVICE_LABELS[name]}</label>`)}
+<label class="choice"><input type="checkbox" name="services" value="all"> ${w.t('services.all')}</label>
+<label for="ask-ports">${w.t('ask.form.ports')}</label> <input id="ask-ports" name="ports" type="text" maxlength="300" placeholder="8080, udp/554" size="14"></fieldset>
+<button type="submit">${w.t('ask.form.submit')}</button></form>`;
 }
 
 export const ASKS_CSS = `

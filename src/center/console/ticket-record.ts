@@ -24,8 +24,8 @@ export async function ticketRecord(db: Db, ticket: number): Promise<SignedJobRec
 }
 
 function consent(w: ConsoleText, r: SignedJobRecord['record']): SafeHtml {
-  const access = r.consent.access.map((a) => html`<li>${w.t('record.access', { device: a.device, services: servicesText(a.services) })}</li>`);
-  const asks = r.consent.asks.map((a) => html`<li>${w.t('record.ask', { actor: a.askedBy, device: a.device, services: servicesText(a.services), time: fullTime(w, a.askedAt) })} <b>${w.t(`record.ask.${a.state}`)}</b></li>`);
+  const access = r.consent.access.map((a) => html`<li>${w.t('record.access', { device: a.device, services: servicesText(w, a.services) })}</li>`);
+  const asks = r.consent.asks.map((a) => html`<li>${w.t('record.ask', { actor: a.askedBy, device: a.device, services: servicesText(w, a.services), time: fullTime(w, a.askedAt) })} <b>${w.t(`record.ask.${a.state}`)}</b></li>`);
   if (access.length + asks.length === 0) return html`<p class="empty">${w.t('record.no-consent')}</p>`;
   return html`<ul>${access}${asks}</ul>`;
 }

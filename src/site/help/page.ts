@@ -70,7 +70,7 @@ ${m.banner !== null && html`<div class="banner" role="alert">${m.banner}</div>`}
 ${levelField(m)}
 <fieldset class="field"><legend>${t.t('form.devices')}</legend>
 <div class="devices">${m.devices.filter((d) => m.admin !== 'none' || d.device !== 'gateway').map((d) => html`<div class="device-block"><label class="device"><input type="checkbox" name="devices" value="${d.device}"${v.devices.includes(d.device) && html` checked`}${invalid(e, 'devices')}><span class="name">${d.device}</span><span class="addr">${d.device === 'gateway' ? t.t('form.device.gateway') : d.address}${d.dhcp === true && t.t('form.device.dhcp')}</span></label>
-${servicesChooser(d.device, v.services[d.device] ?? EVERYTHING, e.servicesDevice === d.device)}</div>`)}</div>
+${servicesChooser(t, d.device, v.services[d.device] ?? EVERYTHING, e.servicesDevice === d.device)}</div>`)}</div>
 ${fieldError(e, 'devices')}${fieldError(e, 'services')}</fieldset>
 <fieldset class="field"><legend>${t.t('form.urgency')}</legend>${radios('urgency', v.urgency, [['low', t.t('urgency.low')], ['normal', t.t('urgency.normal')], ['high', t.t('urgency.high')]], e)}${fieldError(e, 'urgency')}</fieldset>
 <div class="field"><label for="phone">${t.t('form.phone')} <span class="hint">${t.t('form.phone.hint')}</span></label>

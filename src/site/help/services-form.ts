@@ -3,6 +3,7 @@ import { html, type SafeHtml } from '../../web/html.ts';
 import { MAX_PORTS_PER_DEVICE, SERVICE_NAMES, type PortSpec, type ServiceName, type ServiceSpec } from '../../protocol/schemas/services.ts';
 import type { DeviceAccess } from '../../protocol/schemas/site-api.ts';
 import { isServiceName, SERVICE_LABELS } from '../../protocol/services.ts';
+import type { HelpText } from './text.ts';
 
 /** What the user chose for one device, as typed (shown again with an error). */
 export interface ServiceChoice {
@@ -82,14 +83,14 @@ export function readServiceChoices(body: FormFields, devices: readonly string[])
 }
 
 /** The services chooser under one device's checkbox; `invalid` marks the device whose choice the error is about. */
-export function servicesChooser(device: string, choice: ServiceChoice, invalid: boolean): SafeHtml {
+export function servicesChooser(t: HelpText, device: string, choice: ServiceChoice, invalid: boolean): SafeHtml {
   const id = (part: string): string => `svc-${part}-${device}`;
   const aria = invalid ? html` aria-invalid="true" aria-describedby="err-services"` : html``;
-  return html`<div class="services" data-device="${device}"><span class="svc-title">What the center may use on ${device}:</span>
-<label class="choice"><input type="radio" name="${accessField(device)}" value="all"${choice.mode === 'all' && html` checked`}> Everything</label>
-<label class="choice"><input type="radio" name="${accessField(device)}" value="some"${choice.mode === 'some' && html` checked`}${aria}> Only these:</label>
+  return html`<div class="services" data-device="${device}"><span class="svc-title">${t.t('services.title', { device })}</span>
+<label class="choice"><input type="radio" name="${accessField(device)}" value="all"${choice.mode === 'all' && html` checked`}> ${t.t('services.all')}</label>
+<label class="choice"><input type="radio" name="${accessField(device)}" value="some"${choice.mode === 'some' && html` checked`}${aria}> ${t.t('services.some')}</label>
 <span class="svc-list">${SERVICE_NAMES.map((name: ServiceName) => html`<label class="choice svc"><input type="checkbox" name="${serviceField(device)}" value="${name}"${choice.services.includes(name) && html` checked`}> ${SERVICE_LABELS[name]}</label>`)}</span>
-<label class="svc-ports" for="${id('ports')}">Other ports <span class="hint">(e.g. 8080, udp/554)</span></label>
+<label class="svc-ports" for="${id('ports')}">${t.t('services.ports')} <span class="hint">${t.t('services.ports.hint')}</span></label>
 <input type="text" id="${id('ports')}" name="${portsField(device)}" value="${choice.ports}" maxlength="${MAX_PORTS_TEXT}" inputmode="text"${aria}></div>`;
 }
 

@@ -144,6 +144,11 @@ export const en = {
   'record.reason': 'Reason: {reason}',
   'record.signed': 'Signed by this gateway (Ed25519 key {key}): check the downloaded file with {command}.',
   'record.download': 'Download as JSON',
+  'services.title': 'What the center may use on {device}:',
+  'services.all': 'Everything',
+  'services.some': 'Only these:',
+  'services.ports': 'Other ports',
+  'services.ports.hint': '(e.g. 8080, udp/554)',
 } as const;
 
 export type HelpKey = keyof typeof en;

@@ -146,4 +146,9 @@ export const ja: Catalogue<HelpKey> = {
   'record.reason': '理由: {reason}',
   'record.signed': 'このゲートウェイが署名しています（Ed25519 鍵 {key}）。ダウンロードしたファイルは {command} で確認できます。',
   'record.download': 'JSON でダウンロード',
+  'services.title': '{device} でセンターが使用できるもの：',
+  'services.all': 'すべて',
+  'services.some': '次のものだけ：',
+  'services.ports': 'その他のポート',
+  'services.ports.hint': '（例：8080, udp/554）',
 };
