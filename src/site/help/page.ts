@@ -135,6 +135,8 @@ export interface TicketModel {
   connections: SeenConnection[];
   /** The operators' asks with Accept and Refuse (consent.ts); empty when there are none. */
   consent?: SafeHtml;
+  /** The time left before the deadline and the warning (countdown.ts); empty before work starts. */
+  countdown?: SafeHtml;
   /** Set when the state could not be checked with the center. */
   stale: string | null;
   csrf: string;
@@ -181,6 +183,7 @@ ${stepper(t, m.state)}
 <p class="lead">${words.text}</p>
 ${m.stale !== null && html`<div class="banner" role="alert">${m.stale}</div>`}
 ${m.startedAt !== null && html`<p class="worker" id="worker">${t.html('ticket.worker', { time: html`<b>${t.dateTime(m.startedAt)}</b>`, who: html`<b>${workerName(t, m.startedBy)}</b>` })}</p>`}
+${m.countdown ?? html``}
 ${m.state === 'waiting' && (m.blocked ?? []).length > 0 && html`<div class="banner blocked" role="status"><b>${t.t('ticket.blocked')}</b> ${(m.blocked ?? []).join('; ')}</div>`}
 ${m.consent ?? html``}
 ${open && html`<form method="post" action="/tickets/${m.ticket}/cancel" class="cancel"><input type="hidden" name="_csrf" value="${m.csrf}"><button type="submit" class="danger">${t.t('ticket.cancel')}</button></form>`}

@@ -8,6 +8,7 @@ import { documentText, type SafeHtml } from '../../web/html.ts';
 import { provePassword, type HelpAccess } from './access.ts';
 import type { ConnectionLog } from './connections.ts';
 import { consentPanel, consentRoutes } from './consent.ts';
+import { countdown } from './countdown.ts';
 import type { HelpCsrf } from './csrf.ts';
 import { EMPTY_FORM, HelpFormBody, readHelpForm, type FieldErrors, type HelpValues } from './form.ts';
 import type { SiteLive } from './live.ts';
@@ -108,6 +109,7 @@ async function ticketModel(deps: HelpDeps, number: number, request: FastifyReque
     connections: deps.connections?.during(devices, ticket.createdAt, until) ?? [],
     // The cache says only that the center was out of reach; the words are the page's.
     stale: stale === null ? null : t.t('ticket.stale'), csrf, consent: consentPanel(ticket, csrf, open),
+    countdown: countdown(t, ticket.deadlineAt ?? null, (ticket.warnedAt ?? null) !== null, open, Date.now()),
   };
 }
 
