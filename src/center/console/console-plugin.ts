@@ -12,6 +12,7 @@ import { sendPage, pageRoutes } from './console-pages.ts';
 import { acquireConsoleServices, type ConsoleServices } from './console-services.ts';
 import { CONSOLE_CSS } from './console-style.ts';
 import { askRoutes } from './ticket-ask-action.ts';
+import { extendRoutes } from './ticket-time.ts';
 import { messagePage } from './login-page.ts';
 import { consoleTextFor, type ConsoleText } from './text.ts';
 import { languageSwitch } from '../../web/language.ts';
@@ -75,6 +76,7 @@ async function consoleScope(scope: FastifyInstance, ctx: CenterContext): Promise
   await actionRoutes(scope, services);
   await fleetActionRoutes(scope, services);
   await askRoutes(scope, services);
+  await extendRoutes(scope, services);
 }
 
 /** The center plugin: `/console/…`, and `/` sending a browser there. */

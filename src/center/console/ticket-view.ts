@@ -7,6 +7,7 @@ import { csrfField } from './layout.ts';
 import type { Session } from './sessions.ts';
 import { asksSection, leasesTable } from './ticket-asks.ts';
 import type { ConsoleText } from './text.ts';
+import { timeSection } from './ticket-time.ts';
 
 export interface TicketModel {
   t: ConsoleText;
@@ -57,6 +58,7 @@ ${t.blocked !== undefined && html`<p class="blocked" role="status"><b>${w.t('tic
 </section>
 <div>
 <section class="panel" aria-labelledby="leases-h"><h2 id="leases-h" class="panel-title">${w.t('ticket.leases')}</h2>${leasesTable(w, t)}</section>
+${timeSection(w, t, model.session, model.now)}
 ${asksSection(w, t, model.session, model.now)}
 <section class="panel" aria-labelledby="history-h"><h2 id="history-h" class="panel-title">${w.t('ticket.history')}</h2>${history(w, model.history, model.now)}</section>
 </div>
