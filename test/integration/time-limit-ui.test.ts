@@ -23,7 +23,6 @@ async function send(method: 'GET' | 'POST', url: string, form?: Record<string, s
 }
 const tokenIn = (text: string): string => /name="_csrf" value="([^"]+)"/.exec(text)?.[1] ?? '';
 const csrf = async (): Promise<string> => tokenIn((await send('GET', `/console/tickets/${ticket}`)).text);
-const asks = async (): Promise<{ device: string; state: string }[]> => (await h.operator('GET', `/v1/tickets/${ticket}`)).body.asks ?? [];
 
 before(async () => {
   h = await Harness.create({ plugins: [consolePlugin] });
