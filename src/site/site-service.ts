@@ -91,6 +91,13 @@ export class SiteService {
     return ticket;
   }
 
+  /** The LAN user's answer to an operator's ask for more time: accepted, the center moves the deadline. */
+  async answerExtension(number: number, extension: number, accept: boolean, signal: AbortSignal): Promise<SiteTicket> {
+    const ticket = await this.#deps.client.call('POST', ROUTES.siteTicketExtension(number, extension), { accept }, SiteTicket, { signal, auth: this.#auth() });
+    this.#deps.log.info({ ticket: number, extension }, accept ? 'more time accepted' : 'more time refused');
+    return ticket;
+  }
+
   async cancel(number: number, signal: AbortSignal): Promise<SiteTicket> {
     const ticket = await this.#deps.client.call('POST', ROUTES.siteTicketCancel(number), undefined, SiteTicket, { signal, auth: this.#auth() });
     this.#deps.log.info({ ticket: number }, 'ticket cancelled');

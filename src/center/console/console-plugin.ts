@@ -13,6 +13,7 @@ import { acquireConsoleServices, type ConsoleServices } from './console-services
 import { CONSOLE_CSS } from './console-style.ts';
 import { askRoutes } from './ticket-ask-action.ts';
 import { recordDownloadRoutes } from './ticket-record.ts';
+import { extendRoutes } from './ticket-time.ts';
 import { messagePage } from './login-page.ts';
 import { consoleTextFor, type ConsoleText } from './text.ts';
 import { languageSwitch } from '../../web/language.ts';
@@ -77,6 +78,7 @@ async function consoleScope(scope: FastifyInstance, ctx: CenterContext): Promise
   await fleetActionRoutes(scope, services);
   await askRoutes(scope, services);
   await recordDownloadRoutes(scope, services);
+  await extendRoutes(scope, services);
 }
 
 /** The center plugin: `/console/…`, and `/` sending a browser there. */

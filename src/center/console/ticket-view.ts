@@ -9,6 +9,7 @@ import type { Session } from './sessions.ts';
 import { asksSection, leasesTable } from './ticket-asks.ts';
 import { recordSection } from './ticket-record.ts';
 import type { ConsoleText } from './text.ts';
+import { timeSection } from './ticket-time.ts';
 
 export interface TicketModel {
   t: ConsoleText;
@@ -61,6 +62,7 @@ ${t.blocked !== undefined && html`<p class="blocked" role="status"><b>${w.t('tic
 </section>
 <div>
 <section class="panel" aria-labelledby="leases-h"><h2 id="leases-h" class="panel-title">${w.t('ticket.leases')}</h2>${leasesTable(w, t)}</section>
+${timeSection(w, t, model.session, model.now)}
 ${asksSection(w, t, model.session, model.now)}
 ${recordSection(w, model.record)}
 <section class="panel" aria-labelledby="history-h"><h2 id="history-h" class="panel-title">${w.t('ticket.history')}</h2>${history(w, model.history, model.now)}</section>

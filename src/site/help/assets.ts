@@ -1,5 +1,6 @@
 // The help page's stylesheet and its one small script (live ticket state over Server-Sent Events); the page works without it.
 import { CONSENT_CSS } from './consent.ts';
+import { COUNTDOWN_CSS } from './countdown.ts';
 import { SERVICES_CSS } from './services-form.ts';
 
 export const HELP_CSS = `
@@ -72,7 +73,7 @@ tr:last-child td { border-bottom: 0; }
 .field-sub label { display: block; font-weight: 600; margin-bottom: 6px; }
 form.foot button { padding: 4px 12px; margin-left: 8px; }
 #live-status { background: #fff3d6; color: #8a5a00; border: 1px solid #f2d58a; border-radius: 10px; padding: 10px 14px; margin-bottom: 14px; }
-${SERVICES_CSS}${CONSENT_CSS}`;
+${SERVICES_CSS}${CONSENT_CSS}${COUNTDOWN_CSS}`;
 
 /** Runs in the browser, sent as its own source text: it must not use anything from outside its body. */
 export function helpClient(): void {
@@ -99,6 +100,14 @@ export function helpClient(): void {
       say(main.dataset['offline'] ?? '');
     }
   };
+  // The countdown ticks here; the server renders it again (and the deadline it counts to) on every refresh.
+  const two = (n: number): string => String(n).padStart(2, '0');
+  window.setInterval(() => {
+    document.querySelectorAll<HTMLElement>('[data-deadline]').forEach((el) => {
+      const s = Math.max(0, Math.floor((Number(el.dataset['deadline']) - Date.now()) / 1000));
+      el.textContent = `${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+    });
+  }, 1000);
   const source = new EventSource(`${base}/events`);
   source.addEventListener('change', () => { window.clearTimeout(timer); timer = window.setTimeout(() => { void refresh(); }, 100); });
   source.addEventListener('error', () => { say(main.dataset['lost'] ?? ''); });

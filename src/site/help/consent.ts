@@ -2,8 +2,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { durationWords } from './countdown.ts';
 import { KeyholeError } from '../../protocol/errors.ts';
-import type { AccessAsk, SiteTicket } from '../../protocol/schemas/site-api.ts';
+import type { AccessAsk, SiteTicket, TimeAsk } from '../../protocol/schemas/site-api.ts';
 import type { ServiceSpec } from '../../protocol/schemas/services.ts';
 import { SERVICE_LABELS } from '../../protocol/services.ts';
 import { html, type SafeHtml } from '../../web/html.ts';
@@ -13,7 +14,7 @@ import type { SiteService } from '../site-service.ts';
  * One thing an operator asked the user, of some kind. A new kind (an extension of the time limit) adds a member
  * here, its entry in KINDS, and its line in `consentAsks`: the panel and the route then list and answer it.
  */
-export type ConsentAsk = { kind: 'access'; ask: AccessAsk };
+export type ConsentAsk = { kind: 'access'; ask: AccessAsk } | { kind: 'extension'; ask: TimeAsk };
 export type ConsentKind = ConsentAsk['kind'];
 
 interface KindOf<A extends ConsentAsk> {
@@ -48,6 +49,14 @@ const KINDS: Kinds = {
     },
     answer: (service, ticket, id, accept, signal) => service.answerAsk(ticket, id, accept, signal),
   },
+  extension: {
+    id: (a) => a.ask.extension,
+    state: (a) => a.ask.state,
+    who: (a) => a.ask.askedBy,
+    at: (a) => a.ask.askedAt,
+    what: (a) => html`for <b>+${durationWords(a.ask.extendMs)}</b> more time before the request closes`,
+    answer: (service, ticket, id, accept, signal) => service.answerExtension(ticket, id, accept, signal),
+  },
 };
 
 function kindOf<A extends ConsentAsk>(ask: A): KindOf<A> {
@@ -56,12 +65,15 @@ function kindOf<A extends ConsentAsk>(ask: A): KindOf<A> {
 
 /** Every ask of a ticket the panel lists, oldest first. */
 export function consentAsks(ticket: SiteTicket): ConsentAsk[] {
-  return [...(ticket.asks ?? []).map((ask): ConsentAsk => ({ kind: 'access', ask }))].sort((a, b) => kindOf(a).at(a) - kindOf(b).at(b));
+  return [
+    ...(ticket.asks ?? []).map((ask): ConsentAsk => ({ kind: 'access', ask })),
+    ...(ticket.extensions ?? []).map((ask): ConsentAsk => ({ kind: 'extension', ask })),
+  ].sort((a, b) => kindOf(a).at(a) - kindOf(b).at(b));
 }
 
-/** How many asks wait for the user's answer. */
-export function pendingCount(ticket: SiteTicket): number {
-  return consentAsks(ticket).filter((a) => kindOf(a).state(a) === 'pending').length;
+/** How many asks (of one kind, or of any) wait for the user's answer. */
+export function pendingCount(ticket: SiteTicket, kind?: ConsentKind): number {
+  return consentAsks(ticket).filter((a) => (kind === undefined || a.kind === kind) && kindOf(a).state(a) === 'pending').length;
 }
 
 /** `operator:ann` → `operator ann`. */

@@ -14,6 +14,8 @@ export const HelpFormBody = Type.Object({
   level: Text(20),
   devices: Type.Optional(Type.Union([Type.String({ maxLength: 300 }), Type.Array(Type.String({ maxLength: 300 }), { maxItems: 300 })])),
   urgency: Text(20),
+  /** Minutes, one of TIME_LIMITS (absent: the center's default). */
+  time_limit: Text(20),
   phone: Text(200),
   description: Text(10_000),
   /** The gateway owner's password, for level admin (checked by the routes, never echoed back). */
@@ -24,7 +26,11 @@ export const HelpFormBody = Type.Object({
 });
 export type HelpFormBody = Type.Static<typeof HelpFormBody>;
 
-export type HelpField = 'requester' | 'level' | 'password' | 'devices' | 'services' | 'urgency' | 'phone' | 'description';
+export type HelpField = 'requester' | 'level' | 'password' | 'devices' | 'services' | 'urgency' | 'timeLimit' | 'phone' | 'description';
+
+/** The time limits the form offers, in minutes; the default is 2 h. */
+export const TIME_LIMITS = ['30', '60', '120', '240', '480'] as const;
+export const DEFAULT_TIME_LIMIT = '120';
 
 /** What the user typed, to show again with the errors. */
 export interface HelpValues {
@@ -34,11 +40,13 @@ export interface HelpValues {
   /** What each ticked device admits, as chosen (absent: everything). */
   services: Record<string, ServiceChoice>;
   urgency: Urgency;
+  /** Minutes, as chosen (one of TIME_LIMITS when valid). */
+  timeLimit: string;
   phone: string;
   description: string;
 }
 
-export const EMPTY_FORM: HelpValues = { requester: '', level: 'user', devices: [], services: {}, urgency: 'normal', phone: '', description: '' };
+export const EMPTY_FORM: HelpValues = { requester: '', level: 'user', devices: [], services: {}, urgency: 'normal', timeLimit: DEFAULT_TIME_LIMIT, phone: '', description: '' };
 
 export type FieldErrors = Partial<Record<HelpField, string>> & { servicesDevice?: string };
 
@@ -49,10 +57,12 @@ export function readHelpForm(body: HelpFormBody, { t }: HelpText): { values: Hel
   const devices = (Array.isArray(body.devices) ? body.devices : body.devices === undefined ? [] : [body.devices]).map((d) => d.trim()).filter((d) => d !== '');
   const level = body.level === 'admin' ? 'admin' : 'user';
   const urgency: Urgency = body.urgency === 'low' || body.urgency === 'high' ? body.urgency : 'normal';
+  const timeLimit = body.time_limit?.trim();
+  const limitOk = timeLimit === undefined || (TIME_LIMITS as readonly string[]).includes(timeLimit);
   const phone = (body.phone ?? '').trim();
   const description = (body.description ?? '').trim();
   const chosen = readServiceChoices(body as Record<string, string | string[] | undefined>, devices);
-  const values: HelpValues = { requester, level, devices, services: chosen.choices, urgency, phone, description };
+  const values: HelpValues = { requester, level, devices, services: chosen.choices, urgency, timeLimit: timeLimit !== undefined && limitOk ? timeLimit : DEFAULT_TIME_LIMIT, phone, description };
 
   if (requester === '') errors.requester = t('field.requester.empty');
   else if (requester.length > 100) errors.requester = t('field.requester.long');
@@ -61,6 +71,7 @@ export function readHelpForm(body: HelpFormBody, { t }: HelpText): { values: Hel
   else if (devices.length > 64) errors.devices = t('field.devices.many');
   if (chosen.error !== null) { errors.services = chosen.error.text; errors.servicesDevice = chosen.error.device; }
   if (body.urgency !== undefined && body.urgency !== 'low' && body.urgency !== 'normal' && body.urgency !== 'high') errors.urgency = t('field.urgency.bad');
+  if (!limitOk) errors.timeLimit = t('field.time-limit.bad');
   if (phone.length > 40) errors.phone = t('field.phone.long');
   else if (!/^[0-9+() .-]*$/.test(phone)) errors.phone = t('field.phone.chars');
   if (description.length > 2000) errors.description = t('field.description.long', { count: description.length });
@@ -68,6 +79,7 @@ export function readHelpForm(body: HelpFormBody, { t }: HelpText): { values: Hel
   if (Object.keys(errors).length > 0) return { values, errors, request: null };
   const request: TicketRequest = {
     requester, level, devices: [...new Set(devices.map((d) => d.toLowerCase()))], urgency,
+    ...(timeLimit === undefined ? {} : { timeLimitMs: Number(timeLimit) * 60_000 }),
     ...(phone === '' ? {} : { phone }), ...(description === '' ? {} : { description }),
     ...(chosen.access.length === 0 ? {} : { access: chosen.access }),
   };

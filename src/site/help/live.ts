@@ -4,10 +4,14 @@ import type { TicketState } from '../../protocol/schemas/common.ts';
 
 export type LiveListener = () => void;
 
+/** The time fields of a ticket in the desired state: the help page looks again when one changes. */
+export interface LiveTime { deadlineAt: number | null; warned: boolean; pendingExtensions: number }
+
 /** Updated by the site agent after each desired state it applies; read by the LAN server. */
 export class SiteLive {
   #tickets = new Map<number, TicketState>();
   #pendingAsks = new Map<number, number>();
+  #time = new Map<number, LiveTime>();
   #revision = -1;
   readonly #listeners = new Set<LiveListener>();
 
@@ -16,6 +20,7 @@ export class SiteLive {
     this.#revision = state.revision;
     this.#tickets = new Map(state.tickets.map((t) => [t.ticket, t.state]));
     this.#pendingAsks = new Map(state.tickets.map((t) => [t.ticket, t.pendingAsks ?? 0]));
+    this.#time = new Map(state.tickets.map((t) => [t.ticket, { deadlineAt: t.deadlineAt ?? null, warned: t.warned ?? false, pendingExtensions: t.pendingExtensions ?? 0 }]));
     this.changed();
   }
 
@@ -32,6 +37,11 @@ export class SiteLive {
   /** How many operators' asks of an open ticket wait for the user (0 when the center does not say). */
   pendingAsks(ticket: number): number | undefined {
     return this.#pendingAsks.get(ticket);
+  }
+
+  /** An open ticket's deadline, whether it was warned and how many asks for more time wait (undefined when it is not open). */
+  time(ticket: number): LiveTime | undefined {
+    return this.#time.get(ticket);
   }
 
   openTickets(): { ticket: number; state: TicketState }[] {

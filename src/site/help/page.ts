@@ -1,7 +1,7 @@
 // The help page's HTML: the request form (errors beside their fields), a ticket's live view, and plain messages.
 import { html, type SafeHtml } from '../../web/html.ts';
 import type { TicketState } from '../../protocol/schemas/common.ts';
-import type { FieldErrors, HelpField, HelpValues } from './form.ts';
+import { TIME_LIMITS, type FieldErrors, type HelpField, type HelpValues } from './form.ts';
 import type { SeenConnection } from './connections.ts';
 import { HELP_LANG_PATH, type HelpKey, type HelpText } from './text.ts';
 import { switchTargets } from '../../web/language.ts';
@@ -73,6 +73,8 @@ ${levelField(m)}
 ${servicesChooser(t, d.device, v.services[d.device] ?? EVERYTHING, e.servicesDevice === d.device)}</div>`)}</div>
 ${fieldError(e, 'devices')}${fieldError(e, 'services')}</fieldset>
 <fieldset class="field"><legend>${t.t('form.urgency')}</legend>${radios('urgency', v.urgency, [['low', t.t('urgency.low')], ['normal', t.t('urgency.normal')], ['high', t.t('urgency.high')]], e)}${fieldError(e, 'urgency')}</fieldset>
+<div class="field"><label for="time_limit">${t.t('form.time-limit')} <span class="hint">${t.t('form.time-limit.hint')}</span></label>
+<select id="time_limit" name="time_limit"${invalid(e, 'timeLimit')}>${TIME_LIMITS.map((m) => html`<option value="${m}"${m === v.timeLimit && html` selected`}>${t.t(`time-limit.${m}`)}</option>`)}</select>${fieldError(e, 'timeLimit')}</div>
 <div class="field"><label for="phone">${t.t('form.phone')} <span class="hint">${t.t('form.phone.hint')}</span></label>
 <input id="phone" name="phone" type="tel" value="${v.phone}" maxlength="40" autocomplete="tel"${invalid(e, 'phone')}>${fieldError(e, 'phone')}</div>
 <div class="field"><label for="description">${t.t('form.description')} <span class="hint">${t.t('form.optional')}</span></label>
@@ -135,6 +137,8 @@ export interface TicketModel {
   connections: SeenConnection[];
   /** The operators' asks with Accept and Refuse (consent.ts); empty when there are none. */
   consent?: SafeHtml;
+  /** The time left before the deadline and the warning (countdown.ts); empty before work starts. */
+  countdown?: SafeHtml;
   /** Set when the state could not be checked with the center. */
   stale: string | null;
   csrf: string;
@@ -181,6 +185,7 @@ ${stepper(t, m.state)}
 <p class="lead">${words.text}</p>
 ${m.stale !== null && html`<div class="banner" role="alert">${m.stale}</div>`}
 ${m.startedAt !== null && html`<p class="worker" id="worker">${t.html('ticket.worker', { time: html`<b>${t.dateTime(m.startedAt)}</b>`, who: html`<b>${workerName(t, m.startedBy)}</b>` })}</p>`}
+${m.countdown ?? html``}
 ${m.state === 'waiting' && (m.blocked ?? []).length > 0 && html`<div class="banner blocked" role="status"><b>${t.t('ticket.blocked')}</b> ${(m.blocked ?? []).join('; ')}</div>`}
 ${m.consent ?? html``}
 ${open && html`<form method="post" action="/tickets/${m.ticket}/cancel" class="cancel"><input type="hidden" name="_csrf" value="${m.csrf}"><button type="submit" class="danger">${t.t('ticket.cancel')}</button></form>`}

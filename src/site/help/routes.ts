@@ -8,6 +8,7 @@ import { documentText, type SafeHtml } from '../../web/html.ts';
 import { provePassword, type HelpAccess } from './access.ts';
 import type { ConnectionLog } from './connections.ts';
 import { consentPanel, consentRoutes } from './consent.ts';
+import { countdown } from './countdown.ts';
 import type { HelpCsrf } from './csrf.ts';
 import { EMPTY_FORM, HelpFormBody, readHelpForm, type FieldErrors, type HelpValues } from './form.ts';
 import type { SiteLive } from './live.ts';
@@ -35,7 +36,7 @@ export function sendHtml(reply: FastifyReply, page: SafeHtml, status = 200): Fas
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(documentText(page));
 }
 
-const FIELDS: readonly string[] = ['requester', 'level', 'password', 'devices', 'services', 'urgency', 'phone', 'description'];
+const FIELDS: readonly string[] = ['requester', 'level', 'password', 'devices', 'services', 'urgency', 'timeLimit', 'phone', 'description'];
 
 /**
  * Where a refusal from the service or the center belongs, beside a field or above the form, in the page's
@@ -50,7 +51,7 @@ export function placeError(t: HelpText, error: KeyholeError): { field: keyof Fie
   if (error.code === 'LEVEL_FORBIDDEN') return { field: 'devices', text: t.t('field.devices.gateway') };
   const own = codeText(t, error.code);
   if (own !== null) return { field: null, text: own };
-  const field = (error.field === 'access' ? 'services' : error.field) as keyof FieldErrors | undefined;
+  const field = (error.field === 'access' ? 'services' : error.field === 'timeLimitMs' ? 'timeLimit' : error.field) as keyof FieldErrors | undefined;
   return { field: field !== undefined && FIELDS.includes(field) ? field : null, text: t.t('error.refused', { message: error.message }) };
 }
 
@@ -108,6 +109,7 @@ async function ticketModel(deps: HelpDeps, number: number, request: FastifyReque
     connections: deps.connections?.during(devices, ticket.createdAt, until) ?? [],
     // The cache says only that the center was out of reach; the words are the page's.
     stale: stale === null ? null : t.t('ticket.stale'), csrf, consent: consentPanel(ticket, csrf, open),
+    countdown: countdown(t, ticket.deadlineAt ?? null, (ticket.warnedAt ?? null) !== null, open, Date.now()),
   };
 }
 

@@ -3,7 +3,7 @@ import { KeyholeError } from '../../protocol/errors.ts';
 import { isOpenState } from '../../protocol/schemas/common.ts';
 import type { SiteTicket } from '../../protocol/schemas/site-api.ts';
 import { pendingCount } from './consent.ts';
-import type { SiteLive } from './live.ts';
+import type { LiveTime, SiteLive } from './live.ts';
 import type { SiteService } from '../site-service.ts';
 
 const KEEP = 500;
@@ -12,6 +12,12 @@ export interface KnownTicket {
   ticket: SiteTicket;
   /** Plain words when the center could not be asked and the state shown may be old. */
   stale: string | null;
+}
+
+/** An ask for more time, its answer, a moved deadline or the warning leave the state as it was: these tell the cache is old. */
+function timeAgrees(live: LiveTime | undefined, cached: SiteTicket): boolean {
+  if (live === undefined) return true;
+  return live.deadlineAt === (cached.deadlineAt ?? null) && live.warned === ((cached.warnedAt ?? null) !== null) && live.pendingExtensions === pendingCount(cached, 'extension');
 }
 
 export class HelpTickets {
@@ -39,7 +45,7 @@ export class HelpTickets {
     const cached = this.#cache.get(number);
     const live = this.#live.known ? this.#live.openState(number) : undefined;
     // An operator's ask (or its answer) leaves the state as it was: the count of pending asks tells the cache is old.
-    const asksAgree = cached === undefined || !this.#live.known || (this.#live.pendingAsks(number) ?? 0) === pendingCount(cached);
+    const asksAgree = cached === undefined || !this.#live.known || ((this.#live.pendingAsks(number) ?? 0) === pendingCount(cached, 'access') && timeAgrees(this.#live.time(number), cached));
     if (cached !== undefined && (!isOpenState(cached.state) || (live === cached.state && asksAgree))) return { ticket: cached, stale: null };
     try {
       const ticket = await this.#service.ticket(number, signal);

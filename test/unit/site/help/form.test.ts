@@ -32,7 +32,7 @@ test('every problem is named beside its field, and what was typed is kept', () =
 test('the form page shows errors beside their fields, escaped, and marks the fields invalid', () => {
   const page = formPage({
     t: en, site: 'site1', devices: [{ device: 'gateway', address: '192.168.1.1' }, { device: 'nas', address: '192.168.1.10' }],
-    values: { requester: '<Eve>', level: 'user', devices: ['gateway'], services: {}, urgency: 'normal', phone: '', description: '</textarea><script>x()</script>' },
+    values: { requester: '<Eve>', level: 'user', devices: ['gateway'], services: {}, urgency: 'normal', timeLimit: '120', phone: '', description: '</textarea><script>x()</script>' },
     errors: { devices: 'The gateway itself can be opened only at level Administrator.' }, banner: null, csrf: 'T'.repeat(43), open: [], admin: 'offered',
   }).text;
   assert.match(page, /value="&lt;Eve&gt;"/);
@@ -47,4 +47,23 @@ test('in Japanese the same problems are named in Japanese, numbers filled in', (
   const { errors } = readHelpForm({ requester: ' ', devices: [], urgency: 'asap', phone: 'call me', description: 'x'.repeat(2001) }, helpText('ja'));
   assert.equal(errors.requester, 'お名前を入力してください。');
   assert.equal(errors.description, '内容は2000文字以内で入力してください（現在2001文字です）。');
+});
+
+test('the time limit: a choice offered becomes timeLimitMs; the select shows it, 2 h by default; anything else is an error beside the field', () => {
+  const base = { requester: 'Ann', level: 'user', devices: 'nas', urgency: 'normal' };
+  assert.equal(readHelpForm({ ...base, time_limit: '30' }, en).request?.timeLimitMs, 30 * 60_000);
+  assert.equal(readHelpForm({ ...base, time_limit: '480' }, en).request?.timeLimitMs, 8 * 3_600_000);
+  assert.equal(readHelpForm(base, en).request?.timeLimitMs, undefined, 'no field: the center default');
+  for (const bad of ['45', '0', '-30', '1e9', 'two hours']) {
+    const { errors, request, values } = readHelpForm({ ...base, time_limit: bad }, en);
+    assert.equal(request, null, bad);
+    assert.equal(errors.timeLimit, 'Choose one of the time limits offered.');
+    assert.equal(values.timeLimit, '120');
+  }
+  const page = (values: Parameters<typeof readHelpForm>[0], errors = {}) => formPage({
+    t: en, site: 's', devices: [{ device: 'nas', address: '10.0.0.2' }], values: readHelpForm(values, en).values, errors, banner: null, csrf: 'x', open: [], admin: 'none',
+  }).toString();
+  assert.match(page(base), /<option value="120" selected>2 hours<\/option>/);
+  assert.match(page({ ...base, time_limit: '240' }), /<option value="240" selected>4 hours<\/option>/);
+  assert.match(page({ ...base, time_limit: 'x' }, { timeLimit: 'Choose one of the time limits offered.' }), /aria-invalid="true" aria-describedby="err-timeLimit">.*<p class="error" id="err-timeLimit" role="alert">Choose one/s);
 });
