@@ -2,37 +2,22 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { consolePlugin } from '../../src/center/console/console-plugin.ts';
-import { setOperator } from '../../src/center/console/operators.ts';
 import { verifyJobRecord } from '../../src/protocol/job-record.ts';
 import { Harness, type EnrolledSite } from '../support/center-harness.ts';
+import { logInOperator, sendConsole } from '../support/console-forms.ts';
 
 let h: Harness;
 let site: EnrolledSite;
 let cookie = '';
+const send = (method: 'GET' | 'POST', url: string, form?: Record<string, string | string[]>, withCookie = cookie, lang = 'en') => sendConsole(h, method, url, form, withCookie, lang);
 
-interface Page { status: number; text: string; type: string; disposition: string; cookies: string[] }
-async function send(method: 'GET' | 'POST', url: string, form?: Record<string, string>, withCookie = cookie, lang = 'en'): Promise<Page> {
-  const response = await h.app.inject({
-    method, url, headers: { 'accept-language': lang, ...(withCookie === '' ? {} : { cookie: withCookie }), ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }) },
-    ...(form === undefined ? {} : { payload: new URLSearchParams(form).toString() }),
-  });
-  return {
-    status: response.statusCode, text: response.body, type: String(response.headers['content-type'] ?? ''),
-    disposition: String(response.headers['content-disposition'] ?? ''), cookies: [response.headers['set-cookie'] ?? []].flat(),
-  };
-}
-const tokenIn = (text: string): string => /name="_csrf" value="([^"]+)"/.exec(text)?.[1] ?? '';
 
 before(async () => {
   h = await Harness.create({ plugins: [consolePlugin] });
   await h.registerHub('hub1', '100.64.0.0/24', 4);
   site = await h.enroll('site1');
-  await setOperator(h.ctx.db, 'bob', 'a long enough password', h.now);
-  const page = await send('GET', '/console/login', undefined, '');
-  const login = (page.cookies.find((c) => c.startsWith('keyhole_login=')) ?? '').split(';')[0] ?? '';
-  const answer = await send('POST', '/console/login', { _csrf: tokenIn(page.text), name: 'bob', password: 'a long enough password' }, login);
-  cookie = (answer.cookies.find((c) => c.startsWith('keyhole_session=')) ?? '').split(';')[0] ?? '';
-  assert.notEqual(cookie, '', `login: ${answer.status}`);
+  // A plain operator (role operator, not admin).
+  cookie = await logInOperator(h, 'bob', 'a long enough password');
 });
 after(async () => { await h.close(); });
 

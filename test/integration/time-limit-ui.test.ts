@@ -2,39 +2,23 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { consolePlugin } from '../../src/center/console/console-plugin.ts';
-import { setOperator } from '../../src/center/console/operators.ts';
 import { Harness, type EnrolledSite } from '../support/center-harness.ts';
+import { logInOperator, sendConsole, tokenIn } from '../support/console-forms.ts';
 
 let h: Harness;
 let site: EnrolledSite;
 let cookie = '';
+const send = (method: 'GET' | 'POST', url: string, form?: Record<string, string | string[]>, withCookie = cookie, lang = 'en') => sendConsole(h, method, url, form, withCookie, lang);
 let ticket = 0;
 
-interface Page { status: number; text: string; location: string | undefined; cookies: string[] }
-async function send(method: 'GET' | 'POST', url: string, form?: Record<string, string | string[]>, withCookie = cookie): Promise<Page> {
-  const body = new URLSearchParams();
-  for (const [k, v] of Object.entries(form ?? {})) for (const one of [v].flat()) body.append(k, one);
-  const response = await h.app.inject({
-    method, url, headers: { ...(withCookie === '' ? {} : { cookie: withCookie }), ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }) },
-    ...(form === undefined ? {} : { payload: body.toString() }),
-  });
-  const set = response.headers['set-cookie'];
-  return { status: response.statusCode, text: response.body, location: response.headers.location as string | undefined, cookies: [set ?? []].flat() };
-}
-const tokenIn = (text: string): string => /name="_csrf" value="([^"]+)"/.exec(text)?.[1] ?? '';
 const csrf = async (): Promise<string> => tokenIn((await send('GET', `/console/tickets/${ticket}`)).text);
 
 before(async () => {
   h = await Harness.create({ plugins: [consolePlugin] });
   await h.registerHub('hub1', '100.64.0.0/24', 4);
   site = await h.enroll('site1');
-  // A plain operator (role operator, not admin): asking is every operator's, as on the API.
-  await setOperator(h.ctx.db, 'bob', 'a long enough password', h.now);
-  const page = await send('GET', '/console/login', undefined, '');
-  const login = (page.cookies.find((c) => c.startsWith('keyhole_login=')) ?? '').split(';')[0] ?? '';
-  const answer = await send('POST', '/console/login', { _csrf: tokenIn(page.text), name: 'bob', password: 'a long enough password' }, login);
-  cookie = (answer.cookies.find((c) => c.startsWith('keyhole_session=')) ?? '').split(';')[0] ?? '';
-  assert.notEqual(cookie, '', `login: ${answer.status}`);
+  // A plain operator (role operator, not admin).
+  cookie = await logInOperator(h, 'bob', 'a long enough password');
   const opened = await h.site(site, 'POST', '/v1/site/tickets', {
     requester: 'ann', level: 'user', devices: ['printer'], urgency: 'normal', timeLimitMs: 30 * 60_000,
   });
