@@ -25,9 +25,28 @@ const AskParams = Type.Object({ ticket: RowId, ask: RowId });
 const security = [{ siteSignature: [] }];
 const config = { auth: 'site' } as const;
 
-function siteOf(request: FastifyRequest): string {
+export function siteOf(request: FastifyRequest): string {
   if (request.siteId === null) throw new KeyholeError('INTERNAL', 'site route reached without authentication');
   return request.siteId;
+}
+
+/** The body of a LAN user's answer to an ask, as the site relays it. */
+export const AnswerBody = Type.Union([Type.Partial(AskAnswer), Type.Null()]);
+
+/**
+ * The LAN user's answer to an operator's ask (for access or for time), applied by `answer`; the site's ticket after it.
+ * Another site's ticket is unknown (404) before a missing answer is judged (400).
+ */
+export async function answerOf(ctx: ApiDeps['ctx'], request: FastifyRequest, ticket: number, body: Type.Static<typeof AnswerBody>,
+  answer: (site: string, accept: boolean) => Promise<void>): Promise<SiteTicket> {
+  const site = siteOf(request);
+  const accept = body?.accept;
+  if (accept === undefined) {
+    await getSiteTicket(ctx.db, site, ticket);
+    throw new InputError('answer with {"accept": true} or {"accept": false}', { field: 'accept' });
+  }
+  await answer(site, accept);
+  return getSiteTicket(ctx.db, site, ticket);
 }
 
 export async function siteRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps): Promise<void> {
@@ -57,17 +76,8 @@ export async function siteRoutes(scope: FastifyInstance, { ctx, watch }: ApiDeps
 
   app.post('/v1/site/tickets/:ticket/asks/:ask', {
     config,
-    schema: { summary: "The LAN user's answer to an operator's ask for more access", tags: ['site'], security, params: AskParams, body: Type.Union([Type.Partial(AskAnswer), Type.Null()]), response: { 200: SiteTicket, ...errors } },
-  }, async (request) => {
-    const site = siteOf(request);
-    const accept = request.body?.accept;
-    if (accept === undefined) {
-      await getSiteTicket(ctx.db, site, request.params.ticket); // another site's ticket is unknown before the body is judged
-      throw new InputError('answer with {"accept": true} or {"accept": false}', { field: 'accept' });
-    }
-    await answerAsk(ctx, site, request.params.ticket, request.params.ask, accept);
-    return getSiteTicket(ctx.db, site, request.params.ticket);
-  });
+    schema: { summary: "The LAN user's answer to an operator's ask for more access", tags: ['site'], security, params: AskParams, body: AnswerBody, response: { 200: SiteTicket, ...errors } },
+  }, async (request) => answerOf(ctx, request, request.params.ticket, request.body, (site, accept) => answerAsk(ctx, site, request.params.ticket, request.params.ask, accept)));
 
   app.post(ROUTES.siteFaults, {
     config,

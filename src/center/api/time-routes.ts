@@ -2,13 +2,13 @@
 import Type from 'typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { InputError, KeyholeError } from '../../protocol/errors.ts';
 import { ErrorBodySchema, RowId } from '../../protocol/schemas/common.ts';
 import { ExtendRequest, TicketView } from '../../protocol/schemas/operator-api.ts';
-import { AskAnswer, SiteTicket } from '../../protocol/schemas/site-api.ts';
+import { SiteTicket } from '../../protocol/schemas/site-api.ts';
 import { answerExtension, askExtension } from '../tickets/extend-ticket.ts';
-import { getSiteTicket, getTicket } from '../views/ticket-views.ts';
+import { getTicket } from '../views/ticket-views.ts';
 import type { ApiDeps } from './deps.ts';
+import { AnswerBody, answerOf } from './site-routes.ts';
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema };
 const TicketParams = Type.Object({ ticket: RowId });
@@ -17,10 +17,6 @@ const ExtensionParams = Type.Object({ ticket: RowId, extension: RowId });
 export async function timeRoutes(scope: FastifyInstance, { ctx }: ApiDeps): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const operator = (request: FastifyRequest): string => request.operator ?? 'operator:unknown';
-  const siteOf = (request: FastifyRequest): string => {
-    if (request.siteId === null) throw new KeyholeError('INTERNAL', 'site route reached without authentication');
-    return request.siteId;
-  };
 
   app.post('/v1/tickets/:ticket/extensions', {
     config: { auth: 'operator' },
@@ -32,15 +28,6 @@ export async function timeRoutes(scope: FastifyInstance, { ctx }: ApiDeps): Prom
 
   app.post('/v1/site/tickets/:ticket/extensions/:extension', {
     config: { auth: 'site' },
-    schema: { summary: "The LAN user's answer to an operator's ask for more time", tags: ['site'], security: [{ siteSignature: [] }], params: ExtensionParams, body: Type.Union([Type.Partial(AskAnswer), Type.Null()]), response: { 200: SiteTicket, ...errors } },
-  }, async (request) => {
-    const site = siteOf(request);
-    const accept = request.body?.accept;
-    if (accept === undefined) {
-      await getSiteTicket(ctx.db, site, request.params.ticket); // another site's ticket is unknown before the body is judged
-      throw new InputError('answer with {"accept": true} or {"accept": false}', { field: 'accept' });
-    }
-    await answerExtension(ctx, site, request.params.ticket, request.params.extension, accept);
-    return getSiteTicket(ctx.db, site, request.params.ticket);
-  });
+    schema: { summary: "The LAN user's answer to an operator's ask for more time", tags: ['site'], security: [{ siteSignature: [] }], params: ExtensionParams, body: AnswerBody, response: { 200: SiteTicket, ...errors } },
+  }, async (request) => answerOf(ctx, request, request.params.ticket, request.body, (site, accept) => answerExtension(ctx, site, request.params.ticket, request.params.extension, accept)));
 }
