@@ -54,6 +54,8 @@ export class JobRecorder {
   readonly #o: RecorderOptions;
   #open = new Set<number>();
   readonly #pending = new Set<number>();
+  /** Tickets being fetched and written now: a change meanwhile (updates overlap) does not record one twice. */
+  readonly #recording = new Set<number>();
 
   constructor(options: RecorderOptions) {
     this.#o = options;
@@ -67,9 +69,11 @@ export class JobRecorder {
     for (const ticket of [...this.#pending]) await this.record(ticket);
   }
 
-  /** Records `ticket` if it is closed and has no record yet. */
+  /** Records `ticket` if it is closed, has no record yet and is not being recorded. */
   async record(ticket: number): Promise<void> {
+    if (this.#recording.has(ticket)) return;
     if (this.#o.records.has(ticket)) { this.#pending.delete(ticket); return; }
+    this.#recording.add(ticket);
     try {
       const t = await this.#o.ticket(ticket, this.#o.signal);
       if (isOpenState(t.state)) return;
@@ -83,6 +87,8 @@ export class JobRecorder {
       if (this.#o.report !== undefined && record.connections !== null) void this.#o.report(ticket, record.connections).catch(() => undefined);
     } catch (err) {
       this.#o.log.warn({ err, ticket }, 'cannot write the job record yet; trying again at the next change');
+    } finally {
+      this.#recording.delete(ticket);
     }
   }
 }

@@ -82,3 +82,32 @@ test('the recorder reports a closed ticket\'s connections once, after writing th
   await recorder.update([]);
   assert.deepEqual([written, reported], [[4], [[4, 1]]]);
 });
+
+test('changes that arrive while a closed ticket is being fetched record and report it once (the bench saw every fourth reported twice)', async () => {
+  const written: number[] = [];
+  const reported: number[] = [];
+  let fetches = 0;
+  const answers: (() => void)[] = [];
+  const recorder = new JobRecorder({
+    site: () => 'site1', log, signal: new AbortController().signal,
+    records: { has: (n: number) => written.includes(n), write: (r: { ticket: number }) => { written.push(r.ticket); } } as never,
+    ticket: async (n) => {
+      fetches++;
+      await new Promise<void>((resolve) => { answers.push(resolve); });
+      return { ticket: n, state: 'ended', leases: [{ device: 'nas', address: '100.64.0.2' }], createdAt: 1, updatedAt: 2, endedAt: 3 } as never;
+    },
+    connections: () => [],
+    report: async (ticket) => { reported.push(ticket); },
+  });
+  await recorder.update([{ ticket: 4, state: 'in_progress' }]);
+  const first = recorder.update([]);
+  // Two more changes (other tickets' states) while the center's answer about ticket 4 is on its way.
+  const second = recorder.update([]);
+  const third = recorder.update([]);
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const answer of answers) answer();
+  await Promise.all([first, second, third]);
+  assert.deepEqual({ fetches, written, reported }, { fetches: 1, written: [4], reported: [4] });
+  await recorder.update([]);
+  assert.deepEqual({ fetches, written, reported }, { fetches: 1, written: [4], reported: [4] }, 'recorded: never fetched again');
+});
