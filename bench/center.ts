@@ -2,10 +2,13 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import http from 'node:http';
+import https from 'node:https';
 import { controlRequest } from '../src/site/control-client.ts';
 import { eventually } from '../test/support/eventually.ts';
 import { addHub, freePort, Processes } from '../test/support/processes.ts';
 import { postgresUnavailable, startPostgres } from '../test/support/postgres.ts';
+import { makeCa } from '../test/support/tls-ca.ts';
 import { percentile } from './stats.ts';
 
 export interface CenterBenchResult {
@@ -37,11 +40,36 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
   }));
 }
 
-async function call(url: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<any> {
-  const response = await fetch(`${url}${path}`, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body }) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text === '' ? null : JSON.parse(text);
+/**
+ * The center as an ISP runs it: HTTPS, so each agent's calls and its watch stream share one HTTP/2 connection.
+ * `KEYHOLE_BENCH_CENTER_HTTP=1` serves plain HTTP (loopback, tests): HTTP/1.1, a socket per call in flight.
+ */
+const TLS = process.env.KEYHOLE_BENCH_CENTER_HTTP === undefined;
+
+/** The bench's own calls (operator, health) to `center`; over TLS trusting the bench's CA. */
+interface Center { url: string; ca: string | undefined }
+
+function call(center: Center, method: string, path: string, headers: Record<string, string>, body?: string): Promise<any> {
+  const target = new URL(path, center.url);
+  const module = target.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = module.request(target, {
+      method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(center.ca === undefined ? {} : { ca: center.ca }), signal: AbortSignal.timeout(30_000),
+    }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status >= 300) { reject(new Error(`${method} ${path}: ${status} ${text}`)); return; }
+        try { resolve(text === '' ? null : JSON.parse(text)); } catch (cause) { reject(new Error(`${method} ${path}: not JSON`, { cause })); }
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 /** CPU time (ms, user + system) process `pid` has used so far; NaN where /proc is missing. */
@@ -60,9 +88,9 @@ function cpuMs(pid: number | undefined): number {
  * that is UNAVAILABLE), and both hubs are healthy (else hub choice finds no hub: HUBS_FULL). An agent found dead is
  * started again (`restart`).
  */
-async function agentsReady(url: string, dir: string, operator: Record<string, string>, procs: Processes, restart: (site: number) => Promise<unknown>): Promise<void> {
+async function agentsReady(center: Center, dir: string, operator: Record<string, string>, procs: Processes, restart: (site: number) => Promise<unknown>): Promise<void> {
   await eventually('hubs healthy', async () => {
-    const hubs = await call(url, 'GET', '/v1/hubs', operator) as { healthy: boolean }[] | { hubs: { healthy: boolean }[] };
+    const hubs = await call(center, 'GET', '/v1/hubs', operator) as { healthy: boolean }[] | { hubs: { healthy: boolean }[] };
     const list = Array.isArray(hubs) ? hubs : hubs.hubs;
     return list.length === 2 && list.every((h) => h.healthy) ? true : undefined;
   }, 240_000);
@@ -93,22 +121,26 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
     const devices = Array.from({ length: 2 * TICKETS_PER_SITE }, (_, i) => `10.99.0.${10 + i} dev${i + 1}`).join('\n');
     writeFileSync(join(dir, 'hosts'), `${devices}\n`);
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    if (TLS) makeCa(dir, 'ca', true);
+    const center: Center = { url: `${TLS ? 'https' : 'http'}://127.0.0.1:${port}`, ca: TLS ? readFileSync(join(dir, 'ca.pem'), 'utf8') : undefined };
+    const url = center.url;
+    const tls = TLS ? ['--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key')] : [];
+    const trust = TLS ? ['--center-ca', join(dir, 'ca.pem')] : [];
     const where = await db(dir);
     for (const hub of ['hub1', 'hub2']) await addHub(where, hub, join(dir, `${hub}.token`));
-    procs.start('center', ['center', '--listen', `127.0.0.1:${port}`, '--db', where, '--enroll-secret-file', join(dir, 'enroll'),
+    procs.start('center', ['center', ...tls, '--listen', `127.0.0.1:${port}`, '--db', where, '--enroll-secret-file', join(dir, 'enroll'),
       '--operator-token-file', join(dir, 'operator'), '--log-level', process.env.KEYHOLE_BENCH_LOG ?? 'warn']);
-    await eventually('center', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 30_000);
+    await eventually('center', async () => ((await call(center, 'GET', '/healthz', {}).then(() => true, () => false)) ? true : undefined), 30_000);
     for (const [i, block] of ['100.64.0.0/22', '100.64.4.0/22'].entries()) {
-      procs.start(`hub${i + 1}`, ['hub', '--center', url, '--name', `hub${i + 1}`, '--hub-token-file', join(dir, `hub${i + 1}.token`), '--endpoint', `127.0.0.1:${51820 + i}`,
+      procs.start(`hub${i + 1}`, ['hub', '--center', url, ...trust, '--name', `hub${i + 1}`, '--hub-token-file', join(dir, `hub${i + 1}.token`), '--endpoint', `127.0.0.1:${51820 + i}`,
         '--block', block, '--capacity', '100', '--dataplane', 'dry-run', '--state-dir', join(dir, `hub${i + 1}`), '--log-level', 'warn']);
     }
-    const startSite = async (s: number) => procs.start(`site${s}`, ['site', '--center', url, '--id', `site${s}`, '--enroll-secret-file', join(dir, 'enroll'),
+    const startSite = async (s: number) => procs.start(`site${s}`, ['site', '--center', url, ...trust, '--id', `site${s}`, '--enroll-secret-file', join(dir, 'enroll'),
       '--hosts', join(dir, 'hosts'), '--lan-listen', `127.0.0.1:${await freePort()}`, '--lan', '10.99.0.0/24', '--dataplane', 'dry-run',
       '--state-dir', join(dir, `site${s}`), '--log-level', 'warn']);
     for (let s = 1; s <= SITES; s++) await startSite(s);
     const operator = { authorization: `Bearer ${readFileSync(join(dir, 'operator'), 'utf8').trim()}` };
-    await agentsReady(url, dir, operator, procs, startSite);
+    await agentsReady(center, dir, operator, procs, startSite);
     const centerPid = procs.get('center').child.pid;
     const jobs = Array.from({ length: SITES * TICKETS_PER_SITE }, (_, i) => ({ site: `site${(i % SITES) + 1}`, devices: [`dev${2 * Math.floor(i / SITES) + 1}`, `dev${2 * Math.floor(i / SITES) + 2}`] }));
     const opened: { ticket: number; ms: number }[] = [];
@@ -124,14 +156,14 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
     const centerCpuMsPerOpen = (cpuMs(centerPid) - cpuStart) / jobs.length;
     const load = loadavg()[0] ?? NaN;
     const ready = await eventually('all tickets ready', async () => {
-      const list = await call(url, 'GET', `/v1/tickets?state=ready&limit=500`, operator);
+      const list = await call(center, 'GET', `/v1/tickets?state=ready&limit=500`, operator);
       return list.total === jobs.length ? list.tickets as { readyAt: number; createdAt: number; ticket: number }[] : undefined;
     }, 120_000);
     const readyMs = ready.map((t) => t.readyAt - t.createdAt);
     const endStart = performance.now();
-    await pool(opened, CONCURRENCY, async (t) => { await call(url, 'POST', `/v1/tickets/${t.ticket}/end`, operator, '{}'); });
+    await pool(opened, CONCURRENCY, async (t) => { await call(center, 'POST', `/v1/tickets/${t.ticket}/end`, operator, '{}'); });
     const endSeconds = (performance.now() - endStart) / 1000;
-    await eventually('pool empty', async () => ((await call(url, 'GET', '/v1/pool', operator)).leased === 0 ? true : undefined), 60_000);
+    await eventually('pool empty', async () => ((await call(center, 'GET', '/v1/pool', operator)).leased === 0 ? true : undefined), 60_000);
     return {
       store, tickets: jobs.length, sites: SITES, concurrency: CONCURRENCY,
       openPerSecond: jobs.length / openSeconds, endPerSecond: jobs.length / endSeconds,
@@ -161,7 +193,7 @@ export async function benchCenter(): Promise<CenterBenchResult[]> {
 }
 
 export function formatCenterBench(results: CenterBenchResult[]): string {
-  const lines = ['center: ticket throughput and request-to-ready (real center, 2 hubs, 20 site agents, dry-run data plane)',
+  const lines = [`center: ticket throughput and request-to-ready (real center, 2 hubs, 20 site agents, dry-run data plane, ${TLS ? 'HTTPS, HTTP/2' : 'plain HTTP/1.1'})`,
     'store      tickets  open/s  end/s  open p50/p99 ms  ready p50/p99 ms  center CPU ms/open  load'];
   for (const r of results) {
     lines.push(`${r.store.padEnd(10)} ${String(r.tickets).padStart(7)}  ${r.openPerSecond.toFixed(1).padStart(6)}  ${r.endPerSecond.toFixed(1).padStart(5)}  ${`${r.openP50Ms.toFixed(1)}/${r.openP99Ms.toFixed(1)}`.padStart(15)}  ${`${r.readyP50Ms.toFixed(0)}/${r.readyP99Ms.toFixed(0)}`.padStart(16)}  ${r.centerCpuMsPerOpen.toFixed(1).padStart(18)}  ${r.load.toFixed(1).padStart(4)}`);
