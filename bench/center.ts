@@ -1,5 +1,5 @@
 // Benchmark: the center's ticket-open and ticket-end throughput and request-to-ready latency, with real dry-run agents, on SQLite and PostgreSQL.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -119,7 +119,10 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
   try {
     for (const name of ['enroll', 'operator']) { writeFileSync(join(dir, name), `${name}-bench-secret-0123456789\n`, { mode: 0o600 }); chmodSync(join(dir, name), 0o600); }
     const devices = Array.from({ length: 2 * TICKETS_PER_SITE }, (_, i) => `10.99.0.${10 + i} dev${i + 1}`).join('\n');
-    writeFileSync(join(dir, 'hosts'), `${devices}\n`);
+    // In a directory of its own: each site agent watches its host file's directory, and the center's database and
+    // logs in `dir` would wake all 20 agents on every WAL frame the center writes (bench/RESULTS.md, "2026-12-06").
+    mkdirSync(join(dir, 'lan'));
+    writeFileSync(join(dir, 'lan', 'hosts'), `${devices}\n`);
     const port = await freePort();
     if (TLS) makeCa(dir, 'ca', true);
     const center: Center = { url: `${TLS ? 'https' : 'http'}://127.0.0.1:${port}`, ca: TLS ? readFileSync(join(dir, 'ca.pem'), 'utf8') : undefined };
@@ -136,7 +139,7 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
         '--block', block, '--capacity', '100', '--dataplane', 'dry-run', '--state-dir', join(dir, `hub${i + 1}`), '--log-level', 'warn']);
     }
     const startSite = async (s: number) => procs.start(`site${s}`, ['site', '--center', url, ...trust, '--id', `site${s}`, '--enroll-secret-file', join(dir, 'enroll'),
-      '--hosts', join(dir, 'hosts'), '--lan-listen', `127.0.0.1:${await freePort()}`, '--lan', '10.99.0.0/24', '--dataplane', 'dry-run',
+      '--hosts', join(dir, 'lan', 'hosts'), '--lan-listen', `127.0.0.1:${await freePort()}`, '--lan', '10.99.0.0/24', '--dataplane', 'dry-run',
       '--state-dir', join(dir, `site${s}`), '--log-level', 'warn']);
     for (let s = 1; s <= SITES; s++) await startSite(s);
     const operator = { authorization: `Bearer ${readFileSync(join(dir, 'operator'), 'utf8').trim()}` };

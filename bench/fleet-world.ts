@@ -1,5 +1,5 @@
 // The fleet benchmark's world: a real `keyhole center` (SQLite, or two replicas on one PostgreSQL), a real dry-run hub agent, N seeded sites run by worker processes.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { mustRun } from '../test/support/debian-root.ts';
@@ -78,7 +78,10 @@ export class FleetWorld {
     writeFileSync(join(this.dir, 'enroll'), 'enroll-fleet-bench-secret-0123456789\n', { mode: 0o600 });
     writeFileSync(join(this.dir, 'operator'), `${OPERATOR}\n`, { mode: 0o600 });
     chmodSync(join(this.dir, 'enroll'), 0o600);
-    writeFileSync(join(this.dir, 'hosts'), `${Array.from({ length: 40 }, (_, i) => `10.99.0.${10 + i} dev${i + 1}`).join('\n')}\n`);
+    // Its own directory: every simulated site watches its host file's directory, which must not be the one the
+    // center's database and the daemons' logs are written in (each WAL frame would wake every worker's sites).
+    mkdirSync(join(this.dir, 'lan'));
+    writeFileSync(join(this.dir, 'lan', 'hosts'), `${Array.from({ length: 40 }, (_, i) => `10.99.0.${10 + i} dev${i + 1}`).join('\n')}\n`);
     this.#db = this.options.store === 'sqlite' ? join(this.dir, 'center.db') : await (this.options.pg as PostgresServer).createDatabase();
     await addHub(this.#db, 'hub1', join(this.dir, 'hub1.token'));
     for (let r = 0; r < this.options.replicas; r++) {
@@ -119,7 +122,7 @@ export class FleetWorld {
     for (let offset = 0; offset < this.sites.length; offset += SITES_PER_WORKER) {
       const slice = this.sites.slice(offset, offset + SITES_PER_WORKER);
       const spec: FleetWorkerSpec = {
-        root: this.dir, sites: slice, centers: this.centers, offset, hostsFile: join(this.dir, 'hosts'),
+        root: this.dir, sites: slice, centers: this.centers, offset, hostsFile: join(this.dir, 'lan', 'hosts'),
         rampMs: this.options.rampMs, resyncMs: this.options.resyncMs, logLevel: process.env.KEYHOLE_FLEET_LOG ?? 'warn',
       };
       const child = forkWorker(join(import.meta.dirname, 'fleet-sites.ts'), [JSON.stringify(spec)]);
