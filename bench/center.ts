@@ -2,8 +2,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import http from 'node:http';
-import https from 'node:https';
+import { bearer, CenterClient, type Authorizer } from '../src/agent/center-client.ts';
 import { controlRequest } from '../src/site/control-client.ts';
 import { eventually } from '../test/support/eventually.ts';
 import { addHub, freePort, Processes } from '../test/support/processes.ts';
@@ -46,31 +45,12 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
  */
 const TLS = process.env.KEYHOLE_BENCH_CENTER_HTTP === undefined;
 
-/** The bench's own calls (operator, health) to `center`; over TLS trusting the bench's CA. */
-interface Center { url: string; ca: string | undefined }
-
-function call(center: Center, method: string, path: string, headers: Record<string, string>, body?: string): Promise<any> {
-  const target = new URL(path, center.url);
-  const module = target.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const request = module.request(target, {
-      method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(center.ca === undefined ? {} : { ca: center.ca }), signal: AbortSignal.timeout(30_000),
-    }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const status = response.statusCode ?? 0;
-        if (status < 200 || status >= 300) { reject(new Error(`${method} ${path}: ${status} ${text}`)); return; }
-        try { resolve(text === '' ? null : JSON.parse(text)); } catch (cause) { reject(new Error(`${method} ${path}: not JSON`, { cause })); }
-      });
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
+/** The bench's own calls (operator, health): the operator CLI's client (over TLS trusting the bench's CA); an error answer throws. */
+function call(client: CenterClient, auth: Authorizer, method: string, path: string, payload?: unknown): Promise<any> {
+  return client.call(method, path, payload, null, { signal: AbortSignal.timeout(30_000), auth });
 }
+
+const anonymous: Authorizer = () => ({});
 
 /** CPU time (ms, user + system) process `pid` has used so far; NaN where /proc is missing. */
 function cpuMs(pid: number | undefined): number {
@@ -88,9 +68,9 @@ function cpuMs(pid: number | undefined): number {
  * that is UNAVAILABLE), and both hubs are healthy (else hub choice finds no hub: HUBS_FULL). An agent found dead is
  * started again (`restart`).
  */
-async function agentsReady(center: Center, dir: string, operator: Record<string, string>, procs: Processes, restart: (site: number) => Promise<unknown>): Promise<void> {
+async function agentsReady(center: CenterClient, dir: string, operator: Authorizer, procs: Processes, restart: (site: number) => Promise<unknown>): Promise<void> {
   await eventually('hubs healthy', async () => {
-    const hubs = await call(center, 'GET', '/v1/hubs', operator) as { healthy: boolean }[] | { hubs: { healthy: boolean }[] };
+    const hubs = await call(center, operator, 'GET', '/v1/hubs') as { healthy: boolean }[] | { hubs: { healthy: boolean }[] };
     const list = Array.isArray(hubs) ? hubs : hubs.hubs;
     return list.length === 2 && list.every((h) => h.healthy) ? true : undefined;
   }, 240_000);
@@ -116,6 +96,7 @@ async function agentsReady(center: Center, dir: string, operator: Record<string,
 async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promise<string>): Promise<CenterBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'keyhole-bench-'));
   const procs = new Processes(dir);
+  let client: CenterClient | null = null;
   try {
     for (const name of ['enroll', 'operator']) { writeFileSync(join(dir, name), `${name}-bench-secret-0123456789\n`, { mode: 0o600 }); chmodSync(join(dir, name), 0o600); }
     const devices = Array.from({ length: 2 * TICKETS_PER_SITE }, (_, i) => `10.99.0.${10 + i} dev${i + 1}`).join('\n');
@@ -125,15 +106,16 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
     writeFileSync(join(dir, 'lan', 'hosts'), `${devices}\n`);
     const port = await freePort();
     if (TLS) makeCa(dir, 'ca', true);
-    const center: Center = { url: `${TLS ? 'https' : 'http'}://127.0.0.1:${port}`, ca: TLS ? readFileSync(join(dir, 'ca.pem'), 'utf8') : undefined };
-    const url = center.url;
+    const url = `${TLS ? 'https' : 'http'}://127.0.0.1:${port}`;
+    const center = new CenterClient({ url, ...(TLS ? { ca: readFileSync(join(dir, 'ca.pem'), 'utf8') } : {}) });
+    client = center;
     const tls = TLS ? ['--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key')] : [];
     const trust = TLS ? ['--center-ca', join(dir, 'ca.pem')] : [];
     const where = await db(dir);
     for (const hub of ['hub1', 'hub2']) await addHub(where, hub, join(dir, `${hub}.token`));
     procs.start('center', ['center', ...tls, '--listen', `127.0.0.1:${port}`, '--db', where, '--enroll-secret-file', join(dir, 'enroll'),
       '--operator-token-file', join(dir, 'operator'), '--log-level', process.env.KEYHOLE_BENCH_LOG ?? 'warn']);
-    await eventually('center', async () => ((await call(center, 'GET', '/healthz', {}).then(() => true, () => false)) ? true : undefined), 30_000);
+    await eventually('center', () => call(center, anonymous, 'GET', '/healthz').then(() => true, () => undefined), 30_000);
     for (const [i, block] of ['100.64.0.0/22', '100.64.4.0/22'].entries()) {
       procs.start(`hub${i + 1}`, ['hub', '--center', url, ...trust, '--name', `hub${i + 1}`, '--hub-token-file', join(dir, `hub${i + 1}.token`), '--endpoint', `127.0.0.1:${51820 + i}`,
         '--block', block, '--capacity', '100', '--dataplane', 'dry-run', '--state-dir', join(dir, `hub${i + 1}`), '--log-level', 'warn']);
@@ -142,7 +124,7 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
       '--hosts', join(dir, 'lan', 'hosts'), '--lan-listen', `127.0.0.1:${await freePort()}`, '--lan', '10.99.0.0/24', '--dataplane', 'dry-run',
       '--state-dir', join(dir, `site${s}`), '--log-level', 'warn']);
     for (let s = 1; s <= SITES; s++) await startSite(s);
-    const operator = { authorization: `Bearer ${readFileSync(join(dir, 'operator'), 'utf8').trim()}` };
+    const operator = bearer(readFileSync(join(dir, 'operator'), 'utf8').trim());
     await agentsReady(center, dir, operator, procs, startSite);
     const centerPid = procs.get('center').child.pid;
     const jobs = Array.from({ length: SITES * TICKETS_PER_SITE }, (_, i) => ({ site: `site${(i % SITES) + 1}`, devices: [`dev${2 * Math.floor(i / SITES) + 1}`, `dev${2 * Math.floor(i / SITES) + 2}`] }));
@@ -159,14 +141,14 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
     const centerCpuMsPerOpen = (cpuMs(centerPid) - cpuStart) / jobs.length;
     const load = loadavg()[0] ?? NaN;
     const ready = await eventually('all tickets ready', async () => {
-      const list = await call(center, 'GET', `/v1/tickets?state=ready&limit=500`, operator);
+      const list = await call(center, operator, 'GET', `/v1/tickets?state=ready&limit=500`);
       return list.total === jobs.length ? list.tickets as { readyAt: number; createdAt: number; ticket: number }[] : undefined;
     }, 120_000);
     const readyMs = ready.map((t) => t.readyAt - t.createdAt);
     const endStart = performance.now();
-    await pool(opened, CONCURRENCY, async (t) => { await call(center, 'POST', `/v1/tickets/${t.ticket}/end`, operator, '{}'); });
+    await pool(opened, CONCURRENCY, async (t) => { await call(center, operator, 'POST', `/v1/tickets/${t.ticket}/end`, {}); });
     const endSeconds = (performance.now() - endStart) / 1000;
-    await eventually('pool empty', async () => ((await call(center, 'GET', '/v1/pool', operator)).leased === 0 ? true : undefined), 60_000);
+    await eventually('pool empty', async () => ((await call(center, operator, 'GET', '/v1/pool')).leased === 0 ? true : undefined), 60_000);
     return {
       store, tickets: jobs.length, sites: SITES, concurrency: CONCURRENCY,
       openPerSecond: jobs.length / openSeconds, endPerSecond: jobs.length / endSeconds,
@@ -175,6 +157,7 @@ async function measure(store: 'sqlite' | 'postgres', db: (dir: string) => Promis
       centerCpuMsPerOpen, load,
     };
   } finally {
+    client?.close();
     await procs.stopAll();
     if (process.env.KEYHOLE_BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
     else process.stderr.write(`kept ${dir}\n`);
